@@ -1,0 +1,927 @@
+package smtptest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// The front.
+//
+// go-smtp alone cannot keep smtptest's promises: it writes the greeting and
+// the replies to NOOP, RSET, QUIT and EHLO without asking its backend, it
+// writes each reply line with its own write, its Debug writer mixes both
+// directions of every connection, and it learns about TLS only from the
+// concrete type *tls.Conn. So each connection is owned by a small
+// protocol-aware front, a net.Conn that go-smtp reads commands from and
+// writes replies to:
+//
+//   - Read hands go-smtp one command line at a time, so the front sees every
+//     command before go-smtp does and knows which command each reply answers
+//     (go-smtp writes a command's reply before it reads the next line). It
+//     tracks the modes in which lines are not commands: DATA (until the
+//     end-of-data marker, found with the same state machine as go-smtp's
+//     reader), BDAT chunks (by their announced size) and SASL responses (after
+//     a 334 reply).
+//   - Write collects replies. Each reply is recorded in the transcript, and
+//     a 4xx or 5xx one in the rejections, whoever chose it: a hook, a fault,
+//     or go-smtp itself. Replies are sent in one write when go-smtp next
+//     needs input and none is buffered, so a multi-line reply is one write
+//     and pipelined replies are batched (RFC 2920).
+//   - The front writes the greeting itself, after ValidateHost, and serves a
+//     refused client alone.
+//
+// The front runs on go-smtp's connection goroutine: go-smtp calls Read,
+// Write and Close from it, and never from another goroutine (the BDAT
+// goroutine only runs Session.Data). Only raw.Close is called from
+// elsewhere (Server.Close). An earlier design put an in-memory pipe and a
+// goroutine between the socket and go-smtp; calling the front from
+// go-smtp's own goroutine keeps the same guarantees with no extra copy and
+// no goroutine switch per command.
+
+// mode says how the front reads the client's next bytes.
+type mode uint8
+
+const (
+	modeCommand mode = iota // command lines
+	modeSASL                // a line that answers a 334 challenge
+	modeData                // a DATA body, until <CRLF>.<CRLF>
+	modeBDAT                // a BDAT chunk of known size
+	modeRefused             // the greeting refused the client: the front answers alone
+	modeClosed              // nothing more for go-smtp: Read returns io.EOF
+)
+
+// command is what the front knows of the command the next reply answers.
+type command struct {
+	stage Stage
+	verb  string // upper case; "" for no command or an unreadable line
+	line  []byte // the line as received, without its ending; valid until the next Read
+}
+
+// conn is the front of one client connection. See the comment above.
+type conn struct {
+	srv    *Server
+	id     int
+	raw    net.Conn // the TCP connection; raw.Close may be called from any goroutine
+	nc     net.Conn // what the front reads and writes: raw, or TLS over it
+	remote netip.AddrPort
+	tr     *transcript
+
+	// Session facts, set on the connection goroutine and read by the
+	// session on it (Mail copies them into the transaction).
+	tls      *TLSInfo
+	authUser string
+
+	// Everything below belongs to the connection goroutine.
+
+	in      []byte // bytes read from the client; in[r:w] not yet used
+	r, w    int
+	pending []byte // what go-smtp has not yet read of the current command line
+	mode    mode
+	cmd     command
+	dead    bool // the client is gone: replies can no longer reach it
+
+	dot      dotState // DATA: go-smtp's end-of-data state machine, mirrored
+	bdatLeft int64    // BDAT: bytes of the chunk still to come
+	bodyLen  int64    // bytes of the body (DATA) or chunk (BDAT) so far
+	head     [40]byte // their first bytes, for the transcript
+	headLen  int
+
+	greeted    bool // go-smtp's own greeting has been replaced
+	out        []byte
+	replyStart int // start in out of the reply being written
+	scanned    int // bytes of out already split into lines
+	closed     bool
+}
+
+// listener makes go-smtp's Serve loop accept fronts instead of sockets.
+type listener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	c := l.srv.newConn(nc)
+	if c == nil {
+		nc.Close()
+		return nil, net.ErrClosed
+	}
+	return c, nil
+}
+
+// LocalAddr, RemoteAddr and the deadlines complete net.Conn for go-smtp.
+func (c *conn) LocalAddr() net.Addr                { return c.raw.LocalAddr() }
+func (c *conn) RemoteAddr() net.Addr               { return c.raw.RemoteAddr() }
+func (c *conn) SetDeadline(t time.Time) error      { return c.nc.SetDeadline(t) }
+func (c *conn) SetReadDeadline(t time.Time) error  { return c.nc.SetReadDeadline(t) }
+func (c *conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }
+
+// Read gives go-smtp the client's bytes: one command line per call in the
+// command modes, body bytes up to the end of the body in the others.
+func (c *conn) Read(p []byte) (int, error) {
+	for len(c.pending) == 0 {
+		switch c.mode {
+		case modeData, modeBDAT:
+			return c.readBody(p)
+		case modeClosed:
+			return 0, io.EOF
+		}
+		if err := c.nextCommand(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+// nextCommand reads the client's next line and either sets it pending for
+// go-smtp or answers it itself.
+func (c *conn) nextCommand() error {
+	c.cmd = command{} // a reply before the next line answers no command (idle timeout)
+	line, n, tooLong, err := c.readLine()
+	if err != nil {
+		return err
+	}
+	full := c.in[c.r : c.r+n]
+	c.r += n
+
+	if c.mode == modeSASL {
+		c.cmd.line = nil // keep the AUTH command; this line is a secret
+		c.cmd.stage, c.cmd.verb = StageAuth, "AUTH"
+		c.tr.add(dirClient, maskSASL(line))
+		if tooLong {
+			// go-smtp waits for this line: cancel the exchange (RFC 4954 4),
+			// and go-smtp answers "501 5.0.0 Negotiation cancelled".
+			full = saslCancel
+		}
+		c.pending = full
+		return nil
+	}
+
+	verb := parseVerb(line)
+	c.cmd = command{stage: stageOf(verb), verb: verb, line: line}
+	if verb == "AUTH" {
+		c.tr.add(dirClient, maskAuth(line))
+	} else {
+		c.tr.add(dirClient, line)
+	}
+
+	switch {
+	case c.mode == modeRefused:
+		c.answerRefused(verb)
+		return nil
+	case tooLong || (len(line) > maxCommandLine && verb != "AUTH"):
+		c.reply(500, smtp.EnhancedCode{5, 5, 2}, "Line too long")
+		return nil
+	}
+
+	if verb == "BDAT" {
+		if size, last, ok := parseBDAT(line); ok && size > 0 {
+			// go-smtp reads the chunk whenever the arguments parse, even
+			// when it refuses the command.
+			c.mode, c.bdatLeft, c.bodyLen, c.headLen = modeBDAT, size, 0, 0
+			if last {
+				c.cmd.stage = StageEndOfData
+			}
+		}
+	}
+	c.pending = full
+	return nil
+}
+
+// readLine returns the client's next line without its ending (LF or
+// CRLF), and n, the bytes it takes in c.in[c.r:] with the ending. It
+// flushes the replies before it waits for the client. A line longer than
+// maxAuthLine is read to its end and dropped: it returns the line's first
+// bytes with tooLong set and n = 0.
+func (c *conn) readLine() (line []byte, n int, tooLong bool, err error) {
+	from := 0 // bytes of c.in[c.r:c.w] known to hold no LF
+	for {
+		if i := bytes.IndexByte(c.in[c.r+from:c.w], '\n'); i >= 0 {
+			n = from + i + 1
+			line = c.in[c.r : c.r+n-1]
+			if len(line) > 0 && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1]
+			}
+			return line, n, false, nil
+		}
+		from = c.w - c.r
+		if from > maxAuthLine {
+			return c.skipLine()
+		}
+		if err := c.fill(); err != nil {
+			return nil, 0, false, err
+		}
+	}
+}
+
+// skipLine drops the over-long line at c.in[c.r:] up to its end and
+// returns a copy of its first bytes.
+func (c *conn) skipLine() (line []byte, n int, tooLong bool, err error) {
+	head := append([]byte(nil), c.in[c.r:c.r+maxLineShown]...)
+	for {
+		if i := bytes.IndexByte(c.in[c.r:c.w], '\n'); i >= 0 {
+			c.r += i + 1
+			return head, 0, true, nil
+		}
+		c.r = c.w
+		if err := c.fill(); err != nil {
+			return nil, 0, false, err
+		}
+	}
+}
+
+// fill reads more of the client's bytes into c.in, flushing replies first.
+// It keeps c.in[c.r:c.w] but may move it.
+func (c *conn) fill() error {
+	if c.r == c.w {
+		c.r, c.w = 0, 0
+	}
+	if c.w == len(c.in) {
+		if c.r > 0 {
+			c.w = copy(c.in, c.in[c.r:c.w])
+			c.r = 0
+		} else {
+			c.in = append(c.in, make([]byte, max(len(c.in), 4096))...)
+			c.in = c.in[:cap(c.in)]
+		}
+	}
+	n, err := c.readNet(c.in[c.w:])
+	c.w += n
+	if n > 0 {
+		return nil
+	}
+	return err
+}
+
+// readNet flushes the replies, then reads from the client into b.
+func (c *conn) readNet(b []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, c.readErr(err)
+	}
+	if d := c.srv.cfg.readTimeout; d > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(d))
+	}
+	n, err := c.nc.Read(b)
+	if n > 0 {
+		return n, nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return 0, c.readErr(err)
+}
+
+// readErr notes why reading failed and turns the error into what go-smtp
+// should see: a timeout stays a timeout (go-smtp answers "421 4.4.2 Idle
+// timeout"); anything else ends the session quietly as io.EOF.
+func (c *conn) readErr(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && !c.dead {
+		c.tr.note("read timed out after " + c.srv.cfg.readTimeout.String())
+		return err
+	}
+	if !c.dead {
+		c.dead = true
+		switch {
+		case c.srv.isClosing():
+			c.tr.note("connection closed by Server.Close")
+		case errors.Is(err, io.EOF):
+			c.tr.note("connection closed by the client")
+		default:
+			c.tr.note("connection lost: " + err.Error())
+		}
+	}
+	return io.EOF
+}
+
+// readBody gives go-smtp the body bytes of a DATA command or a BDAT chunk,
+// never more: what follows them is the next command.
+func (c *conn) readBody(p []byte) (int, error) {
+	if c.mode == modeBDAT && int64(len(p)) > c.bdatLeft {
+		p = p[:c.bdatLeft]
+	}
+	var (
+		n      int
+		err    error
+		direct = c.r == c.w && len(p) >= 4096
+	)
+	if direct {
+		// Nothing buffered: read straight into go-smtp's buffer.
+		n, err = c.readNet(p)
+	} else {
+		if c.r == c.w {
+			err = c.fill()
+		}
+		n = copy(p, c.in[c.r:c.w])
+		c.r += n
+	}
+	if err != nil {
+		c.bodyEnded(false)
+		return 0, err
+	}
+
+	end := false
+	if c.mode == modeData {
+		var k int
+		k, end = c.dot.scan(p[:n])
+		if k < n {
+			// Bytes after the end of the body: keep them for the next command.
+			if direct {
+				c.keep(p[k:n])
+			} else {
+				c.r -= n - k
+			}
+			n = k
+		}
+	} else {
+		c.bdatLeft -= int64(n)
+		end = c.bdatLeft == 0
+	}
+	c.bodyLen += int64(n)
+	if c.headLen < len(c.head) {
+		c.headLen += copy(c.head[c.headLen:], p[:n])
+	}
+	if end {
+		c.bodyEnded(true)
+	}
+	return n, nil
+}
+
+// keep stores b, read past the end of a body while c.in was empty, as the
+// next bytes to use.
+func (c *conn) keep(b []byte) {
+	if len(c.in) < len(b) {
+		c.in = make([]byte, max(len(b), 4096))
+	}
+	c.r, c.w = 0, copy(c.in, b)
+}
+
+// bodyEnded notes the body (or chunk) in the transcript and goes back to
+// reading commands.
+func (c *conn) bodyEnded(complete bool) {
+	what := "message data"
+	if c.mode == modeBDAT {
+		what = "BDAT chunk"
+	}
+	var b []byte
+	b = append(b, '[')
+	b = strconv.AppendInt(b, c.bodyLen, 10)
+	b = append(b, " bytes of "...)
+	b = append(b, what...)
+	if !complete {
+		b = append(b, ", incomplete"...)
+	}
+	b = append(b, ": "...)
+	b = strconv.AppendQuote(b, string(c.head[:min(c.headLen, len(c.head))]))
+	if c.bodyLen > int64(len(c.head)) {
+		b = append(b, "..."...)
+	}
+	b = append(b, ']')
+	c.tr.add(dirClient, b)
+	if c.mode == modeData {
+		c.cmd = command{stage: StageEndOfData}
+	}
+	c.mode = modeCommand
+}
+
+// Write takes go-smtp's replies. They are sent when go-smtp next waits for
+// the client (see flush).
+func (c *conn) Write(p []byte) (int, error) {
+	if !c.greeted {
+		// go-smtp's greeting ("220 <domain> ESMTP Service Ready", one
+		// write): the front sends its own instead.
+		c.greeted = true
+		c.greet()
+		return len(p), nil
+	}
+	c.out = append(c.out, p...)
+	c.splitReplies()
+	return len(p), nil
+}
+
+// greet runs at the start of the session: ValidateHost, then the greeting.
+func (c *conn) greet() {
+	c.cmd = command{stage: StageConnect}
+	if h := c.srv.cfg.hooks.ValidateHost; h != nil {
+		rep := c.srv.callHook(c, "ValidateHost", &defaultHostReply, func() error {
+			return h(c.remote.Addr())
+		})
+		if rep != nil {
+			c.refuse(rep)
+			return
+		}
+	}
+	c.reply(220, smtp.NoEnhancedCode, c.srv.smtp.Domain+" "+c.srv.cfg.banner)
+}
+
+// refuse sends rep instead of the greeting. After a 421 the connection
+// closes; after anything else the front answers every command itself, the
+// way tcllib smtpd treats a refused host.
+func (c *conn) refuse(rep *smtp.SMTPError) {
+	ec := rep.EnhancedCode
+	if ec == smtp.EnhancedCodeNotSet {
+		ec = smtp.NoEnhancedCode // no enhanced code in a greeting unless given
+	}
+	c.reply(rep.Code, ec, rep.Message)
+	if rep.Code == 421 {
+		c.mode = modeClosed
+	} else {
+		c.mode = modeRefused
+	}
+}
+
+// answerRefused answers a command from a refused client: 221 to QUIT, 503
+// to the commands go-smtp knows, 500 to the rest.
+func (c *conn) answerRefused(verb string) {
+	switch {
+	case verb == "QUIT":
+		c.reply(221, smtp.EnhancedCode{2, 0, 0}, "Bye")
+		c.mode = modeClosed
+	case knownVerbs[verb]:
+		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "Bad sequence of commands: the connection was refused")
+	default:
+		c.reply(500, smtp.EnhancedCode{5, 5, 2}, "Unknown command")
+	}
+}
+
+// reply writes a reply of the front's own; it is recorded like go-smtp's.
+// A newline in text starts a new line of the reply.
+func (c *conn) reply(code int, ec smtp.EnhancedCode, text string) {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		c.out = strconv.AppendInt(c.out, int64(code), 10)
+		if i < len(lines)-1 {
+			c.out = append(c.out, '-')
+		} else {
+			c.out = append(c.out, ' ')
+			if ec != smtp.NoEnhancedCode && ec != smtp.EnhancedCodeNotSet {
+				c.out = appendEnhanced(c.out, ec)
+				c.out = append(c.out, ' ')
+			}
+		}
+		c.out = append(c.out, l...)
+		c.out = append(c.out, '\r', '\n')
+	}
+	c.splitReplies()
+}
+
+func appendEnhanced(b []byte, ec smtp.EnhancedCode) []byte {
+	b = strconv.AppendInt(b, int64(ec[0]), 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, int64(ec[1]), 10)
+	b = append(b, '.')
+	return strconv.AppendInt(b, int64(ec[2]), 10)
+}
+
+// splitReplies finds the replies completed in c.out since the last call
+// and hands each to observe.
+func (c *conn) splitReplies() {
+	for {
+		i := bytes.IndexByte(c.out[c.scanned:], '\n')
+		if i < 0 {
+			return
+		}
+		lineStart := c.scanned
+		c.scanned += i + 1
+		if c.scanned-lineStart >= 4 && c.out[lineStart+3] == '-' {
+			continue // a continuation line: the reply goes on
+		}
+		c.observe()
+		c.replyStart = c.scanned
+	}
+}
+
+// observe handles the complete reply c.out[c.replyStart:c.scanned]: it may
+// rewrite it, records it, and switches modes on 354 and 334.
+func (c *conn) observe() {
+	reply := c.out[c.replyStart:c.scanned]
+	code := replyCode(reply)
+	verb := c.cmd.verb
+	switch {
+	case code == 502 && sequenceVerbs[verb] && bytes.Contains(reply, []byte(" 5.5.1 ")):
+		// go-smtp says 502 for commands out of sequence; RFC 5321 4.2.4
+		// and 4.3.2 say 503.
+		for i := c.replyStart; i < c.scanned; {
+			copy(c.out[i:], "503")
+			i += bytes.IndexByte(c.out[i:], '\n') + 1
+		}
+		code = 503
+	case code == 250 && (verb == "EHLO" || verb == "LHLO"):
+		c.rewriteEHLO()
+		reply = c.out[c.replyStart:c.scanned]
+	}
+
+	for len(reply) > 0 {
+		i := bytes.IndexByte(reply, '\n')
+		line := reply[:i]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		c.tr.add(dirServer, line)
+		reply = reply[i+1:]
+	}
+
+	switch {
+	case code == 354 && verb == "DATA":
+		c.mode, c.dot, c.bodyLen, c.headLen = modeData, 0, 0, 0
+	case code == 334 && verb == "AUTH":
+		c.mode = modeSASL
+	case c.mode == modeSASL:
+		c.mode = modeCommand
+	}
+	if code >= 400 && !c.dead {
+		c.srv.addRejection(c.rejection(parseReply(c.out[c.replyStart:c.scanned])))
+	}
+}
+
+// rewriteEHLO fixes the EHLO reply at the end of c.out: go-smtp advertises
+// a bare SIZE (smtptest enforces the cap itself, see session.Data), so the
+// cap is filled in.
+func (c *conn) rewriteEHLO() {
+	reply := c.out[c.replyStart:c.scanned]
+	i := bytes.Index(reply, []byte("SIZE\r\n"))
+	if i < 4 || replyCode(reply[i-4:]) != 250 || (reply[i-1] != '-' && reply[i-1] != ' ') {
+		return
+	}
+	at := c.replyStart + i + len("SIZE")
+	tail := append([]byte(" "), strconv.FormatInt(c.srv.cfg.maxMessageBytes, 10)...)
+	c.out = append(c.out[:at], append(tail, c.out[at:]...)...)
+	c.scanned += len(tail)
+}
+
+// rejection describes the reply rep to the current command.
+func (c *conn) rejection(rep smtp.SMTPError) Rejection {
+	r := Rejection{
+		Stage:  c.cmd.stage,
+		Reply:  rep,
+		Remote: c.remote,
+		ConnID: c.id,
+		Time:   time.Now(),
+	}
+	if c.cmd.line != nil {
+		r.Arg = argOf(c.cmd.verb, c.cmd.line)
+		if c.cmd.verb == "AUTH" {
+			r.Command = string(maskAuth(c.cmd.line))
+		} else {
+			r.Command = string(c.cmd.line)
+		}
+	} else if c.cmd.verb == "AUTH" {
+		r.Command = "AUTH"
+	}
+	return r
+}
+
+// flush sends the collected replies. go-smtp writes only whole replies,
+// and flush runs only when go-smtp waits for input or closes.
+func (c *conn) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	if d := c.srv.cfg.writeTimeout; d > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(d))
+	}
+	_, err := c.nc.Write(c.out)
+	c.out, c.replyStart, c.scanned = c.out[:0], 0, 0
+	return err
+}
+
+// Close is go-smtp ending the session (after QUIT, a fatal error, or the
+// client leaving): the last replies go out, then the connection closes.
+func (c *conn) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	c.mode = modeClosed
+	if !c.dead {
+		c.tr.note("connection closed by the server")
+		// Bounded: a client that does not read must not hold up the end.
+		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		c.flush()
+	}
+	err := c.nc.Close()
+	c.srv.connClosed(c)
+	return err
+}
+
+// replyCode returns the code of a reply line, or 0 if it has none.
+func replyCode(line []byte) int {
+	if len(line) < 3 {
+		return 0
+	}
+	code := 0
+	for _, d := range line[:3] {
+		if d < '0' || d > '9' {
+			return 0
+		}
+		code = code*10 + int(d-'0')
+	}
+	return code
+}
+
+// parseReply reads a complete reply (lines ending in CRLF) as an
+// SMTPError: code, enhanced code (if any line has one), text lines joined
+// by "\n".
+func parseReply(reply []byte) smtp.SMTPError {
+	e := smtp.SMTPError{Code: replyCode(reply), EnhancedCode: smtp.NoEnhancedCode}
+	var text []string
+	for len(reply) > 0 {
+		i := bytes.IndexByte(reply, '\n')
+		line := string(bytes.TrimRight(reply[:i], "\r"))
+		reply = reply[i+1:]
+		if len(line) > 4 {
+			line = line[4:]
+		} else {
+			line = ""
+		}
+		if ec, rest, ok := cutEnhanced(line); ok {
+			e.EnhancedCode, line = ec, rest
+		}
+		text = append(text, line)
+	}
+	e.Message = strings.Join(text, "\n")
+	return e
+}
+
+// cutEnhanced splits an enhanced status code ("5.1.1 ") off the front of s.
+func cutEnhanced(s string) (smtp.EnhancedCode, string, bool) {
+	word, rest, _ := strings.Cut(s, " ")
+	parts := strings.Split(word, ".")
+	if len(parts) != 3 {
+		return smtp.EnhancedCode{}, s, false
+	}
+	var ec smtp.EnhancedCode
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || len(p) > 3 {
+			return smtp.EnhancedCode{}, s, false
+		}
+		ec[i] = n
+	}
+	if ec[0] < 2 || ec[0] > 5 {
+		return smtp.EnhancedCode{}, s, false
+	}
+	return ec, rest, true
+}
+
+// dotState mirrors go-smtp's DATA reader state machine, byte for byte, so
+// that the front and go-smtp always agree on where a body ends: after
+// CRLF (or at the start), a line that is "." CRLF. A "." followed by a bare
+// LF does not end the body (RFC 5321 4.1.1.4; SMTP smuggling).
+type dotState uint8
+
+const (
+	dotBeginLine dotState = iota // at the start of a line (and of the body)
+	dotDot                       // read "." at the start of a line
+	dotDotCR                     // read ".\r" at the start of a line
+	dotCR                        // read "\r"
+	dotData                      // inside a line
+)
+
+// scan advances over b and returns how many bytes of it belong to the body
+// (the end marker included) and whether the end marker was among them.
+func (s *dotState) scan(b []byte) (n int, end bool) {
+	st := *s
+	for i := 0; i < len(b); i++ {
+		switch st {
+		case dotData:
+			j := bytes.IndexByte(b[i:], '\r')
+			if j < 0 {
+				*s = dotData
+				return len(b), false
+			}
+			i += j
+			st = dotCR
+		case dotBeginLine:
+			switch b[i] {
+			case '.':
+				st = dotDot
+			case '\r':
+				st = dotCR
+			default:
+				st = dotData
+			}
+		case dotDot:
+			if b[i] == '\r' {
+				st = dotDotCR
+			} else {
+				st = dotData
+			}
+		case dotDotCR:
+			if b[i] == '\n' {
+				*s = dotBeginLine
+				return i + 1, true
+			}
+			st = dotData
+		case dotCR:
+			if b[i] == '\n' {
+				st = dotBeginLine
+			} else {
+				st = dotData
+			}
+		}
+	}
+	*s = st
+	return len(b), false
+}
+
+// Verbs.
+
+// knownVerbs are the commands go-smtp implements (some with 502).
+var knownVerbs = map[string]bool{
+	"HELO": true, "EHLO": true, "LHLO": true, "MAIL": true, "RCPT": true,
+	"DATA": true, "BDAT": true, "RSET": true, "NOOP": true, "QUIT": true,
+	"VRFY": true, "EXPN": true, "HELP": true, "AUTH": true, "STARTTLS": true,
+	"SEND": true, "SOML": true, "SAML": true, "TURN": true,
+}
+
+// sequenceVerbs are the commands for which go-smtp's 502 5.5.1 means "bad
+// sequence of commands".
+var sequenceVerbs = map[string]bool{"MAIL": true, "RCPT": true, "DATA": true, "BDAT": true, "AUTH": true}
+
+// parseVerb returns the command verb of line in upper case, the way
+// go-smtp's parser finds it: "STARTTLS" as a prefix, otherwise four
+// letters alone or followed by a space. It returns "" for a line go-smtp
+// rejects as malformed.
+func parseVerb(line []byte) string {
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) >= 8 && bytes.EqualFold(line[:8], []byte("STARTTLS")) {
+		return "STARTTLS"
+	}
+	if len(line) != 4 && (len(line) < 6 || line[4] != ' ') {
+		return ""
+	}
+	var v [4]byte
+	for i, b := range line[:4] {
+		if 'a' <= b && b <= 'z' {
+			b -= 'a' - 'A'
+		}
+		v[i] = b
+	}
+	switch s := string(v[:]); s { // no allocation: the compiler compares in place
+	case "HELO":
+		return "HELO"
+	case "EHLO":
+		return "EHLO"
+	case "LHLO":
+		return "LHLO"
+	case "MAIL":
+		return "MAIL"
+	case "RCPT":
+		return "RCPT"
+	case "DATA":
+		return "DATA"
+	case "BDAT":
+		return "BDAT"
+	case "RSET":
+		return "RSET"
+	case "NOOP":
+		return "NOOP"
+	case "QUIT":
+		return "QUIT"
+	case "AUTH":
+		return "AUTH"
+	default:
+		return s
+	}
+}
+
+// stageOf maps a verb to its stage; the zero Stage if it has none.
+func stageOf(verb string) Stage {
+	switch verb {
+	case "HELO", "EHLO", "LHLO":
+		return StageHelo
+	case "AUTH":
+		return StageAuth
+	case "MAIL":
+		return StageMail
+	case "RCPT":
+		return StageRcpt
+	case "DATA", "BDAT":
+		return StageData
+	case "RSET":
+		return StageRset
+	case "NOOP":
+		return StageNoop
+	case "QUIT":
+		return StageQuit
+	}
+	return 0
+}
+
+// parseBDAT parses "BDAT <size> [LAST]" exactly as go-smtp does, so the
+// front knows when a chunk follows.
+func parseBDAT(line []byte) (size int64, last, ok bool) {
+	args := strings.Fields(string(line[4:]))
+	if len(args) == 0 || len(args) > 2 {
+		return 0, false, false
+	}
+	if len(args) == 2 {
+		if !strings.EqualFold(args[1], "LAST") {
+			return 0, false, false
+		}
+		last = true
+	}
+	n, err := strconv.ParseUint(args[0], 10, 32)
+	if err != nil {
+		return 0, false, false
+	}
+	return int64(n), last, true
+}
+
+// argOf returns what a fault matches and a rejection reports for a
+// command: the address of MAIL ("<>" for the null sender) and RCPT, the
+// domain of HELO/EHLO/LHLO, the mechanism of AUTH; "" otherwise.
+func argOf(verb string, line []byte) string {
+	if len(line) < 5 {
+		return ""
+	}
+	rest := strings.TrimSpace(string(line[5:]))
+	switch verb {
+	case "MAIL":
+		return pathArg(rest, "FROM:")
+	case "RCPT":
+		return pathArg(rest, "TO:")
+	case "HELO", "EHLO", "LHLO":
+		word, _, _ := strings.Cut(rest, " ")
+		return word
+	case "AUTH":
+		word, _, _ := strings.Cut(rest, " ")
+		return strings.ToUpper(word)
+	}
+	return ""
+}
+
+// pathArg extracts the address from "FROM:<path> params" or "TO:<path>",
+// as go-smtp reads it: brackets and a source route removed, a quoted local
+// part unquoted. It returns "<>" for the null path and the raw text if the
+// argument is malformed.
+func pathArg(s, prefix string) string {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s
+	}
+	s = strings.TrimSpace(s[len(prefix):])
+	if strings.HasPrefix(s, "<>") {
+		return "<>"
+	}
+	bracket := strings.HasPrefix(s, "<")
+	s = strings.TrimPrefix(s, "<")
+	if strings.HasPrefix(s, "@") { // source route "@a,@b:user@c"
+		if i := strings.IndexByte(s, ':'); i >= 0 {
+			s = s[i+1:]
+		}
+	}
+	var b strings.Builder
+	if strings.HasPrefix(s, `"`) {
+		i := 1
+		for ; i < len(s) && s[i] != '"'; i++ {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+			}
+			b.WriteByte(s[i])
+		}
+		s = s[min(i+1, len(s)):]
+	}
+	end := strings.IndexAny(s, " \t")
+	if bracket {
+		end = strings.IndexByte(s, '>')
+	}
+	if end < 0 {
+		end = len(s)
+	}
+	b.WriteString(s[:end])
+	return b.String()
+}
+
+// saslCancel is the client's "*" that cancels a SASL exchange.
+var saslCancel = []byte("*\r\n")
+
+// maskAuth hides the initial response of "AUTH <mechanism> <response>".
+func maskAuth(line []byte) []byte {
+	fields := strings.Fields(string(line))
+	if len(fields) <= 2 {
+		return line
+	}
+	return []byte(fields[0] + " " + fields[1] + " ****")
+}
+
+// maskSASL hides a SASL response; the cancel line "*" stays readable.
+func maskSASL(line []byte) []byte {
+	if string(line) == "*" {
+		return line
+	}
+	return []byte("****")
+}

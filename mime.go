@@ -1,0 +1,225 @@
+package smtptest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode every common charset, not only UTF-8 and US-ASCII
+	"github.com/emersion/go-message/mail"
+)
+
+// ErrNoPart is returned (wrapped) by [Message.TextBody] and
+// [Message.HTMLBody] when the message has no such body.
+var ErrNoPart = errors.New("smtptest: no such MIME part")
+
+// maxMIMEDepth bounds how deeply the accessors follow nested multiparts: a
+// hostile message could otherwise make them hold one reader per level.
+const maxMIMEDepth = 64
+
+// Attachment is one attachment of a message, as [Message.Attachments]
+// returns it.
+type Attachment struct {
+	Filename    string // from Content-Disposition's filename or Content-Type's name, decoded; "" if none
+	ContentType string // the media type, lower case, e.g. "application/pdf"
+	Disposition string // "attachment", "inline", or "" if the part has no Content-Disposition
+	ContentID   string // the Content-ID without angle brackets, for inline parts; "" if none
+	Data        []byte // the content, transfer encoding decoded
+}
+
+// Entity parses m.Data with go-message and returns the message as an
+// entity whose body decodes transfer encodings and charsets on the fly.
+// Each call parses anew; the entity can be read once.
+//
+// If the message uses an unknown transfer encoding or charset, Entity
+// returns the entity (with the body undecoded) and an error for which
+// [message.IsUnknownEncoding] or [message.IsUnknownCharset] is true. If the
+// header cannot be parsed at all, the entity is nil.
+func (m *Message) Entity() (*message.Entity, error) {
+	e, err := message.Read(bytes.NewReader(m.Data))
+	if e == nil {
+		return nil, fmt.Errorf("smtptest: cannot parse message: %w", err)
+	}
+	return e, err
+}
+
+// Header parses the message's top-level header. Header field names are
+// case-insensitive: h.Get("x-mailer") finds "X-Mailer".
+func (m *Message) Header() (mail.Header, error) {
+	e, err := m.Entity()
+	if e == nil {
+		return mail.Header{}, err
+	}
+	return mail.Header{Header: e.Header}, nil
+}
+
+// Subject returns the Subject header field, RFC 2047 encoded words decoded
+// to UTF-8; "" if there is none. If an encoded word cannot be decoded, it
+// returns the raw field and the error.
+func (m *Message) Subject() (string, error) {
+	h, err := m.Header()
+	if err != nil {
+		return "", err
+	}
+	s, err := h.Subject()
+	if err != nil {
+		return s, fmt.Errorf("smtptest: decode Subject: %w", err)
+	}
+	return s, nil
+}
+
+// TextBody returns the message's plain-text body, decoded to UTF-8 from its
+// transfer encoding and charset: the first text/plain part that is not an
+// attachment (a message without Content-Type is text/plain). If there is
+// none, the error wraps [ErrNoPart]. If the part's charset or transfer
+// encoding is unknown, it returns the undecoded text and an error.
+func (m *Message) TextBody() (string, error) {
+	return m.body("text/plain")
+}
+
+// HTMLBody returns the message's HTML body, decoded like
+// [Message.TextBody]: the first text/html part that is not an attachment.
+// If there is none, the error wraps [ErrNoPart].
+func (m *Message) HTMLBody() (string, error) {
+	return m.body("text/html")
+}
+
+func (m *Message) body(mediaType string) (string, error) {
+	var (
+		text  string
+		found bool
+	)
+	err := m.walk(func(p part) (bool, error) {
+		if p.attachment || p.mediaType != mediaType {
+			return false, nil
+		}
+		b, err := io.ReadAll(p.entity.Body)
+		if err != nil {
+			return true, fmt.Errorf("smtptest: decode %s part: %w", mediaType, err)
+		}
+		text, found = string(b), true
+		if p.err != nil {
+			return true, fmt.Errorf("smtptest: %s part: %w", mediaType, p.err)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return text, err
+	}
+	if !found {
+		return "", fmt.Errorf("%w: the message has no %s body", ErrNoPart, mediaType)
+	}
+	return text, nil
+}
+
+// Attachments returns the message's attachments in order: every part that
+// is not multipart and is either marked "attachment", has a file name, or
+// is neither text/plain nor text/html (an inline image, say). Data is
+// decoded from its transfer encoding; text attachments keep their charset.
+// A message without attachments returns none and no error.
+func (m *Message) Attachments() ([]Attachment, error) {
+	var atts []Attachment
+	err := m.walk(func(p part) (bool, error) {
+		if !p.attachment {
+			return false, nil
+		}
+		b, err := io.ReadAll(p.entity.Body)
+		if err != nil {
+			return true, fmt.Errorf("smtptest: decode attachment %q: %w", p.filename, err)
+		}
+		if p.err != nil && !message.IsUnknownCharset(p.err) {
+			return true, fmt.Errorf("smtptest: attachment %q: %w", p.filename, p.err)
+		}
+		atts = append(atts, Attachment{
+			Filename:    p.filename,
+			ContentType: p.mediaType,
+			Disposition: p.disposition,
+			ContentID:   strings.Trim(p.entity.Header.Get("Content-Id"), "<> \t"),
+			Data:        b,
+		})
+		return false, nil
+	})
+	return atts, err
+}
+
+// part is a leaf of the MIME tree as the accessors classify it.
+type part struct {
+	entity      *message.Entity
+	err         error // an unknown charset or transfer encoding of this part
+	mediaType   string
+	disposition string
+	filename    string
+	attachment  bool
+}
+
+// walk calls f for each part of m that is not multipart, depth first, in
+// order, until f returns true or an error.
+func (m *Message) walk(f func(part) (stop bool, err error)) error {
+	e, err := m.Entity()
+	if e == nil {
+		return err
+	}
+	var stack []message.MultipartReader
+	cur, curErr := e, err
+	for {
+		if cur == nil {
+			if len(stack) == 0 {
+				return nil
+			}
+			next, err := stack[len(stack)-1].NextPart()
+			if err == io.EOF {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			if next == nil {
+				return fmt.Errorf("smtptest: malformed multipart: %w", err)
+			}
+			cur, curErr = next, err
+		}
+		if mr := cur.MultipartReader(); mr != nil {
+			if len(stack) == maxMIMEDepth {
+				return fmt.Errorf("smtptest: multipart nested deeper than %d levels", maxMIMEDepth)
+			}
+			stack = append(stack, mr)
+			cur = nil
+			continue
+		}
+		if stop, err := f(classify(cur, curErr)); stop || err != nil {
+			return err
+		}
+		cur = nil
+	}
+}
+
+// classify reads the headers that decide whether a part is a body or an
+// attachment. A missing or malformed Content-Type counts as text/plain
+// (RFC 2045 5.2).
+func classify(e *message.Entity, err error) part {
+	p := part{entity: e, err: err}
+	mediaType, params, _ := e.Header.ContentType()
+	if mediaType == "" {
+		mediaType = "text/plain"
+	}
+	p.mediaType = strings.ToLower(mediaType)
+	disp, dparams, _ := e.Header.ContentDisposition()
+	p.disposition = strings.ToLower(disp)
+	p.filename = dparams["filename"]
+	if p.filename == "" {
+		p.filename = params["name"]
+	}
+	if strings.HasPrefix(p.filename, "=?") {
+		// Many mailers put RFC 2047 encoded words in parameters, though
+		// only RFC 2231 encoding is standard there.
+		dec := mime.WordDecoder{CharsetReader: message.CharsetReader}
+		if s, err := dec.DecodeHeader(p.filename); err == nil {
+			p.filename = s
+		}
+	}
+	p.attachment = p.disposition == "attachment" || p.filename != "" ||
+		(p.mediaType != "text/plain" && p.mediaType != "text/html")
+	return p
+}

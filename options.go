@@ -1,0 +1,206 @@
+package smtptest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// An Option configures a [Server] at start. Options are made by the
+// functions of this package ([ListenAddr], [MaxMessageBytes], ...); a
+// [Hooks] value is an Option too.
+type Option interface {
+	apply(*config) error
+}
+
+// optionFunc adapts a function to Option.
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+// Default limits of a [Server].
+const (
+	// DefaultMaxMessageBytes is the size cap of a message when
+	// [MaxMessageBytes] is not given: 32 MiB.
+	DefaultMaxMessageBytes = 32 << 20
+	// DefaultMaxRecipients is the recipient limit of one transaction when
+	// [MaxRecipients] is not given (Postfix's default).
+	DefaultMaxRecipients = 1000
+	// DefaultCloseTimeout is how long [Server.Close] waits for hooks that
+	// are still running before it reports them and returns.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// maxCommandLine is the longest command line (without CRLF) the server
+// reads; longer lines are answered "500 5.5.2". RFC 5321 4.5.3.1.4 sets 512
+// octets; like go-smtp we allow 2000 for clients that stretch it.
+const maxCommandLine = 2000
+
+// maxAuthLine is the longest AUTH command or SASL response line: RFC 4954 4
+// lifts the command line limit to 12288 octets for them.
+const maxAuthLine = 12288
+
+// config is the effective configuration of a Server, built from Options.
+type config struct {
+	addr            string
+	domain          string
+	banner          string
+	maxMessageBytes int64
+	maxRecipients   int
+	readTimeout     time.Duration
+	writeTimeout    time.Duration
+	closeTimeout    time.Duration
+	hooks           Hooks
+	configure       []func(*smtp.Server)
+}
+
+func defaultConfig() config {
+	return config{
+		addr:            "127.0.0.1:0",
+		domain:          "localhost",
+		banner:          "ESMTP smtptest",
+		maxMessageBytes: DefaultMaxMessageBytes,
+		maxRecipients:   DefaultMaxRecipients,
+		closeTimeout:    DefaultCloseTimeout,
+	}
+}
+
+// ListenAddr makes the server listen on addr ("host:port") instead of
+// 127.0.0.1 with a system-chosen port. Port 0 still lets the system choose.
+// Any address the machine has is accepted; only loopback keeps the server
+// out of reach of other hosts, and that is the default.
+func ListenAddr(addr string) Option {
+	return optionFunc(func(c *config) error {
+		if addr == "" {
+			return errors.New("smtptest: ListenAddr: empty address")
+		}
+		c.addr = addr
+		return nil
+	})
+}
+
+// Domain sets the server's name, the first word of its greeting
+// ("220 <domain> <banner>"). The default is "localhost".
+func Domain(name string) Option {
+	return optionFunc(func(c *config) error {
+		if name == "" || containsControl(name) {
+			return fmt.Errorf("smtptest: Domain: invalid name %q", name)
+		}
+		c.domain = name
+		return nil
+	})
+}
+
+// Banner sets the text that follows the domain in the greeting, as tcllib
+// smtpd's -banner does. The default is "ESMTP smtptest".
+func Banner(text string) Option {
+	return optionFunc(func(c *config) error {
+		if containsControl(text) {
+			return fmt.Errorf("smtptest: Banner: control character in %q", text)
+		}
+		c.banner = text
+		return nil
+	})
+}
+
+// MaxMessageBytes caps the size of a message, counted as the client sends
+// it after dot-unstuffing (the bytes of [Message.Data]). A message of
+// exactly n bytes is accepted; a larger one is refused with
+// "552 5.3.4" and nothing of it is recorded, for DATA and BDAT alike, and a
+// MAIL command whose SIZE parameter exceeds n is refused the same way. The
+// cap is advertised in the EHLO reply. n must be positive; the default is
+// [DefaultMaxMessageBytes].
+func MaxMessageBytes(n int64) Option {
+	return optionFunc(func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("smtptest: MaxMessageBytes(%d): the cap must be positive", n)
+		}
+		c.maxMessageBytes = n
+		return nil
+	})
+}
+
+// MaxRecipients limits how many recipients one transaction may have; the
+// RCPT command past the limit is answered "452 4.5.3". n = 0 removes the
+// limit. The default is [DefaultMaxRecipients].
+func MaxRecipients(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("smtptest: MaxRecipients(%d): negative limit", n)
+		}
+		c.maxRecipients = n
+		return nil
+	})
+}
+
+// ReadTimeout bounds how long the server waits for each read from a
+// client; a client that stays silent longer is answered "421 4.4.2" and
+// disconnected. Zero, the default, waits until the server closes.
+func ReadTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("smtptest: ReadTimeout(%v): negative duration", d)
+		}
+		c.readTimeout = d
+		return nil
+	})
+}
+
+// WriteTimeout bounds how long the server waits for a client to take each
+// reply; a client that does not read is disconnected. Zero, the default,
+// waits until the server closes.
+func WriteTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("smtptest: WriteTimeout(%v): negative duration", d)
+		}
+		c.writeTimeout = d
+		return nil
+	})
+}
+
+// CloseTimeout sets how long [Server.Close] waits for hooks that are still
+// running before it reports them (through the test's Errorf) and returns.
+// The default is [DefaultCloseTimeout].
+func CloseTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("smtptest: CloseTimeout(%v): the bound must be positive", d)
+		}
+		c.closeTimeout = d
+		return nil
+	})
+}
+
+// ConfigureSMTP gives f the go-smtp server before it starts, to set what
+// smtptest has no option of its own for: EnableBINARYMIME, EnableREQUIRETLS,
+// EnableRRVS, EnableDELIVERBY, EnableMTPRIORITY, LMTP, MaxRecipients, Debug,
+// and so on. DSN and SMTPUTF8 are enabled by default; f may turn them off.
+//
+// smtptest owns some fields because its guarantees rest on them: Backend,
+// Network, Addr, TLSConfig, AllowInsecureAuth, MaxMessageBytes,
+// MaxLineLength, ReadTimeout, WriteTimeout and ErrorLog. If f changes one,
+// the server does not start and the error names the option to use instead.
+// Several ConfigureSMTP options run in the order given.
+func ConfigureSMTP(f func(*smtp.Server)) Option {
+	return optionFunc(func(c *config) error {
+		if f == nil {
+			return errors.New("smtptest: ConfigureSMTP: nil function")
+		}
+		c.configure = append(c.configure, f)
+		return nil
+	})
+}
+
+// containsControl reports whether s has a byte that cannot appear in a
+// reply line (CR, LF and other controls).
+func containsControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,282 @@
+package smtptest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Envelope is the SMTP envelope of a message: what MAIL FROM and RCPT TO
+// said, as opposed to the From and To header fields.
+type Envelope struct {
+	From string   // reverse-path without angle brackets; "" for the null sender <>
+	To   []string // accepted recipients, in RCPT order
+}
+
+// Message is one message the server accepted: its envelope, its bytes, and
+// the facts of the session that sent it. The MIME accessors ([Message.Header],
+// [Message.Subject], [Message.TextBody], [Message.HTMLBody],
+// [Message.Attachments], [Message.Entity]) parse Data on each call and never
+// change it.
+//
+// The Messages a [Server] returns are copies: changing one does not change
+// the server's record.
+type Message struct {
+	Envelope
+
+	// Data is the message as go-smtp's DATA/BDAT reader delivered it
+	// (dot-unstuffed), byte for byte: header, blank line, body, with the
+	// line endings the client sent.
+	Data []byte
+
+	ConnID   int            // the connection that sent it, as numbered in the transcript (from 1)
+	Helo     string         // the name the client gave in HELO/EHLO/LHLO
+	Remote   netip.AddrPort // the client's address
+	TLS      *TLSInfo       // the TLS session; nil if the message came over plain text
+	AuthUser string         // the authenticated identity; "" if the client did not authenticate
+
+	// MailOptions are the MAIL parameters go-smtp parsed: SIZE, BODY,
+	// SMTPUTF8, RET, ENVID, AUTH, ...
+	MailOptions smtp.MailOptions
+	// RcptOptions are the RCPT parameters (NOTIFY, ORCPT, ...) of each
+	// recipient, parallel to To.
+	RcptOptions []smtp.RcptOptions
+
+	Received time.Time // when the server finished reading the message
+}
+
+// TLSInfo describes the TLS session a message came over.
+type TLSInfo struct {
+	Version     uint16 // tls.VersionTLS13, ...
+	CipherSuite uint16 // tls.TLS_AES_128_GCM_SHA256, ...
+	ServerName  string // the name the client asked for (SNI); "" if none
+}
+
+// Rejection is one refusal the server made: a reply of 4xx or 5xx, whether
+// a hook, a fault or go-smtp itself (syntax errors, the size cap, the
+// recipient limit, ...) chose it, or a connection dropped on purpose.
+type Rejection struct {
+	Stage   Stage          // where in the dialogue; the zero Stage for commands without one
+	Arg     string         // the address (MAIL, RCPT; "<>" for the null sender), domain (HELO), mechanism (AUTH); "" where none
+	Command string         // the client's command line, AUTH secrets masked; "" at connect and end of data
+	Reply   smtp.SMTPError // the code, enhanced code and text the client got; Code 0 for a dropped connection
+	Remote  netip.AddrPort // the client's address
+	ConnID  int            // the connection, as numbered in the transcript
+	Time    time.Time      // when the reply was made
+}
+
+// String formats r the way failure messages show it.
+func (r Rejection) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", r.Stage)
+	if r.Arg != "" {
+		fmt.Fprintf(&b, " %s", r.Arg)
+	}
+	if r.Reply.Code == 0 {
+		b.WriteString(": connection dropped")
+	} else {
+		fmt.Fprintf(&b, ": %s", formatReply(&r.Reply))
+	}
+	return b.String()
+}
+
+// formatReply renders a reply on one line: "550 5.1.1 text".
+func formatReply(e *smtp.SMTPError) string {
+	text := strings.ReplaceAll(e.Message, "\n", " / ")
+	if e.EnhancedCode == smtp.NoEnhancedCode || e.EnhancedCode == smtp.EnhancedCodeNotSet {
+		return fmt.Sprintf("%d %s", e.Code, text)
+	}
+	ec := e.EnhancedCode
+	return fmt.Sprintf("%d %d.%d.%d %s", e.Code, ec[0], ec[1], ec[2], text)
+}
+
+// ErrServerClosed is returned by [Server.WaitForMessagesContext] when the
+// server closes before enough messages arrive.
+var ErrServerClosed = errors.New("smtptest: server closed")
+
+// record adds m to the record, unless the server is closing. It reports
+// whether m was recorded.
+func (s *Server) record(m *Message) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.msgs = append(s.msgs, m)
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+	return true
+}
+
+func (s *Server) addRejection(r Rejection) {
+	s.mu.Lock()
+	s.rejs = append(s.rejs, r)
+	s.mu.Unlock()
+}
+
+// Messages returns every message accepted so far, in acceptance order. It
+// is a snapshot: later traffic does not change it, and changing it does not
+// change the server's record. Every message acknowledged with 250 is in it
+// before the client reads that reply.
+func (s *Server) Messages() []*Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return cloneMessages(s.msgs)
+}
+
+// Rejections returns every refusal the server made so far, in order, as a
+// copy.
+func (s *Server) Rejections() []Rejection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rejs)
+}
+
+// Reset forgets the messages and rejections recorded so far. The
+// configuration, the connections and their transcripts stay.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs = nil
+	s.rejs = nil
+}
+
+// WaitForMessages blocks until at least n messages have been accepted, or
+// timeout passes, and returns every message accepted so far (as
+// [Server.Messages] does). It wakes as soon as the n-th message is
+// recorded.
+//
+// On timeout, a server made by [NewServer] fails its test (like t.Fatal),
+// with the messages received and the SMTP transcript; so WaitForMessages
+// must be called from the test's goroutine. A server made by [Start]
+// returns what it has. Other goroutines, and subtests sharing a server,
+// use [Server.WaitForMessagesContext].
+func (s *Server) WaitForMessages(n int, timeout time.Duration) []*Message {
+	if s.t != nil {
+		s.t.Helper()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	msgs, err := s.WaitForMessagesContext(ctx, n)
+	if err != nil && s.t != nil {
+		s.t.Fatalf("smtptest: WaitForMessages(%d, %v): %v\n%s\n%s", n, timeout, err, summarize(msgs), s.Transcript())
+	}
+	return msgs
+}
+
+// WaitForMessagesContext blocks until at least n messages have been
+// accepted and returns every message accepted so far. If ctx ends first, or
+// the server closes, it returns what it has and an error that says how many
+// arrived, wrapping ctx.Err() or [ErrServerClosed]. It is safe to call from
+// any goroutine.
+func (s *Server) WaitForMessagesContext(ctx context.Context, n int) ([]*Message, error) {
+	for {
+		s.mu.Lock()
+		if len(s.msgs) >= n {
+			msgs := cloneMessages(s.msgs)
+			s.mu.Unlock()
+			return msgs, nil
+		}
+		if s.closing {
+			msgs := cloneMessages(s.msgs)
+			s.mu.Unlock()
+			return msgs, fmt.Errorf("got %d of %d messages: %w", len(msgs), n, ErrServerClosed)
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		changed := s.changed
+		s.mu.Unlock()
+
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			msgs := s.Messages()
+			if len(msgs) >= n {
+				return msgs, nil
+			}
+			return msgs, fmt.Errorf("got %d of %d messages: %w", len(msgs), n, ctx.Err())
+		}
+	}
+}
+
+// summarize formats messages one per line, the way failure messages list
+// what did arrive.
+func summarize(msgs []*Message) string {
+	if len(msgs) == 0 {
+		return "no messages received"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d message(s) received:", len(msgs))
+	for i, m := range msgs {
+		fmt.Fprintf(&b, "\n  %d. %s", i+1, m)
+	}
+	return b.String()
+}
+
+// String describes m on one line: envelope, subject, size and connection,
+// as failure messages list it.
+func (m *Message) String() string {
+	subject, err := m.Subject()
+	if err != nil {
+		subject = "(unreadable header: " + err.Error() + ")"
+	} else {
+		subject = fmt.Sprintf("%q", subject)
+	}
+	to := make([]string, len(m.To))
+	for i, a := range m.To {
+		to[i] = "<" + a + ">"
+	}
+	return fmt.Sprintf("from <%s> to %s subject %s (%d bytes, conn %d)", m.From, strings.Join(to, ", "), subject, len(m.Data), m.ConnID)
+}
+
+func cloneMessages(msgs []*Message) []*Message {
+	out := make([]*Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.clone()
+	}
+	return out
+}
+
+// clone returns a deep copy of m: nothing in it shares memory with m.
+func (m *Message) clone() *Message {
+	c := *m
+	c.To = slices.Clone(m.To)
+	c.Data = slices.Clone(m.Data)
+	if m.TLS != nil {
+		t := *m.TLS
+		c.TLS = &t
+	}
+	if m.MailOptions.Auth != nil {
+		a := *m.MailOptions.Auth
+		c.MailOptions.Auth = &a
+	}
+	if m.RcptOptions != nil {
+		c.RcptOptions = make([]smtp.RcptOptions, len(m.RcptOptions))
+		for i, o := range m.RcptOptions {
+			c.RcptOptions[i] = cloneRcptOptions(o)
+		}
+	}
+	return &c
+}
+
+func cloneRcptOptions(o smtp.RcptOptions) smtp.RcptOptions {
+	o.Notify = slices.Clone(o.Notify)
+	if o.DeliverBy != nil {
+		d := *o.DeliverBy
+		o.DeliverBy = &d
+	}
+	if o.MTPriority != nil {
+		p := *o.MTPriority
+		o.MTPriority = &p
+	}
+	return o
+}

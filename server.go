@@ -1,0 +1,373 @@
+package smtptest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Server is an SMTP server on loopback that records every message it
+// accepts. Make one with [NewServer] in a test, or with [Start] elsewhere.
+// All its methods are safe to call from any goroutine.
+type Server struct {
+	cfg       config
+	t         testing.TB // nil for a server made by Start
+	smtp      *smtp.Server
+	ln        *listener
+	serveDone chan struct{}
+	closeOnce sync.Once
+
+	mu          sync.Mutex // guards the fields below
+	closing     bool
+	msgs        []*Message
+	rejs        []Rejection
+	conns       map[*conn]struct{} // open connections
+	transcripts []*transcript      // every connection's, in order
+	nextID      int
+	changed     chan struct{} // closed when msgs grows; nil until a waiter needs it
+	hooks       sync.WaitGroup
+	running     map[*conn]string // the hook each connection is in, for Close's report
+
+	logMu   sync.Mutex // guards logsOff and serializes reports
+	logsOff bool       // after Close: nothing more reaches the test
+}
+
+// NewServer starts a server on 127.0.0.1 with a system-chosen port and
+// registers t.Cleanup to close it. It fails the test (t.Fatal) if an
+// option is invalid or it cannot listen.
+//
+// The server reports to t: go-smtp's internal errors are logged, a hook
+// that panics or returns a non-error reply fails the test, and when the
+// test has failed the cleanup logs the SMTP transcript of every
+// connection. Nothing reaches t after Close.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := start(t, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if t.Failed() {
+			t.Logf("smtptest: SMTP transcript of the server at %s:\n%s", s.Addr(), s.Transcript())
+		}
+	})
+	return s
+}
+
+// Start starts a server like [NewServer] does, without a test: it returns
+// an error instead of failing a test, and the caller must call
+// [Server.Close]. Reports that NewServer sends to the test (a hook that
+// panics, a hook still running at Close) go to the standard logger;
+// nothing else is logged.
+func Start(opts ...Option) (*Server, error) {
+	return start(nil, opts)
+}
+
+func start(t testing.TB, opts []Option) (*Server, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("smtptest: nil Option")
+		}
+		if err := o.apply(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{
+		cfg:       cfg,
+		t:         t,
+		serveDone: make(chan struct{}),
+		conns:     make(map[*conn]struct{}),
+		running:   make(map[*conn]string),
+	}
+	s.smtp = smtp.NewServer(backend{s})
+	s.smtp.Domain = cfg.domain
+	s.smtp.MaxRecipients = cfg.maxRecipients
+	s.smtp.EnableDSN = true
+	s.smtp.EnableSMTPUTF8 = true
+	s.setOwnedFields()
+	owned := ownedFields(s.smtp)
+	for _, f := range cfg.configure {
+		f(s.smtp)
+	}
+	if changed := ownedFields(s.smtp).diff(owned); changed != "" {
+		return nil, fmt.Errorf("smtptest: ConfigureSMTP changed %s, which smtptest owns; use its options instead", changed)
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtptest: listen on %s: %w", cfg.addr, err)
+	}
+	s.ln = &listener{Listener: ln, srv: s}
+	go func() {
+		defer close(s.serveDone)
+		s.smtp.Serve(s.ln)
+	}()
+	return s, nil
+}
+
+// setOwnedFields sets the go-smtp fields the front and the session rely
+// on.
+func (s *Server) setOwnedFields() {
+	// The front reads lines itself: it refuses over-long command lines and
+	// lets long DATA lines through, to be recorded as they came.
+	s.smtp.MaxLineLength = 0
+	// The session enforces the size cap: go-smtp's DATA check refuses a
+	// message of exactly the cap.
+	s.smtp.MaxMessageBytes = 0
+	// The front applies the timeouts, per read and per write.
+	s.smtp.ReadTimeout, s.smtp.WriteTimeout = 0, 0
+	s.smtp.ErrorLog = smtpLog{s}
+}
+
+// owned holds the go-smtp fields ConfigureSMTP must not change.
+type owned struct {
+	backend           smtp.Backend
+	tlsConfig         any
+	allowInsecureAuth bool
+	maxMessageBytes   int64
+	maxLineLength     int
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	errorLog          smtp.Logger
+}
+
+func ownedFields(s *smtp.Server) owned {
+	return owned{s.Backend, s.TLSConfig, s.AllowInsecureAuth, s.MaxMessageBytes, s.MaxLineLength, s.ReadTimeout, s.WriteTimeout, s.ErrorLog}
+}
+
+// diff names the fields that differ between o and p, with the option to
+// use instead.
+func (o owned) diff(p owned) string {
+	var names []string
+	add := func(changed bool, name string) {
+		if changed {
+			names = append(names, name)
+		}
+	}
+	add(o.backend != p.backend, "Backend (use Hooks)")
+	add(o.tlsConfig != p.tlsConfig, "TLSConfig")
+	add(o.allowInsecureAuth != p.allowInsecureAuth, "AllowInsecureAuth")
+	add(o.maxMessageBytes != p.maxMessageBytes, "MaxMessageBytes (use MaxMessageBytes)")
+	add(o.maxLineLength != p.maxLineLength, "MaxLineLength")
+	add(o.readTimeout != p.readTimeout, "ReadTimeout (use ReadTimeout)")
+	add(o.writeTimeout != p.writeTimeout, "WriteTimeout (use WriteTimeout)")
+	add(o.errorLog != p.errorLog, "ErrorLog")
+	return strings.Join(names, ", ")
+}
+
+// Addr returns the address the server listens on, such as
+// "127.0.0.1:54321", ready for net/smtp.SendMail.
+func (s *Server) Addr() string {
+	return s.ln.Addr().String()
+}
+
+// Config is the effective configuration of a [Server], as [Server.Config]
+// reports it.
+type Config struct {
+	Addr            string // the address it listens on
+	Domain          string // the first word of the greeting
+	Banner          string // the rest of the greeting
+	MaxMessageBytes int64
+	MaxRecipients   int // 0: no limit
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	CloseTimeout    time.Duration
+}
+
+// Config returns the server's effective configuration: the options given,
+// the defaults for the rest, and the address actually bound.
+func (s *Server) Config() Config {
+	return Config{
+		Addr:            s.Addr(),
+		Domain:          s.smtp.Domain,
+		Banner:          s.cfg.banner,
+		MaxMessageBytes: s.cfg.maxMessageBytes,
+		MaxRecipients:   s.smtp.MaxRecipients,
+		ReadTimeout:     s.cfg.readTimeout,
+		WriteTimeout:    s.cfg.writeTimeout,
+		CloseTimeout:    s.cfg.closeTimeout,
+	}
+}
+
+// Close stops the server: it closes the listener and every connection,
+// even mid-transaction, and waits for the goroutines serving them. If a
+// hook is still running after the close timeout ([CloseTimeout], 5s by
+// default), Close reports it (t.Errorf for a server made by [NewServer])
+// and returns; whatever that hook returns later is discarded. Close is
+// idempotent, and a server made by NewServer calls it in t.Cleanup.
+// Messages, rejections and transcripts stay readable after Close.
+func (s *Server) Close() {
+	s.closeOnce.Do(s.close)
+}
+
+func (s *Server) close() {
+	s.mu.Lock()
+	s.closing = true
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	// After this no connection is added: Accept fails, and newConn refuses
+	// while closing.
+	s.ln.Close()
+	<-s.serveDone
+	for _, c := range conns {
+		c.raw.Close()
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.closeTimeout)
+	defer cancel()
+	hooksDone := make(chan struct{})
+	go func() {
+		s.hooks.Wait()
+		close(hooksDone)
+	}()
+	// Shutdown waits for go-smtp's connection goroutines; their sockets are
+	// closed, so only a hook can keep one running.
+	err := s.smtp.Shutdown(ctx)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		select {
+		case <-hooksDone:
+		case <-ctx.Done():
+		}
+	}
+	if ctx.Err() != nil {
+		s.errorf("smtptest: Close: %s still running after %v; the server stopped waiting, and what it returns is discarded", s.runningHooks(), s.cfg.closeTimeout)
+	}
+
+	s.logMu.Lock()
+	s.logsOff = true
+	s.logMu.Unlock()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// newConn makes the front of a new connection, or returns nil if the
+// server is closing.
+func (s *Server) newConn(nc net.Conn) *conn {
+	now := time.Now()
+	remote := addrPort(nc.RemoteAddr())
+	c := &conn{srv: s, raw: nc, nc: nc, remote: remote}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil
+	}
+	s.nextID++
+	c.id = s.nextID
+	c.tr = newTranscript(c.id, remote.String(), nc.LocalAddr().String(), now)
+	s.transcripts = append(s.transcripts, c.tr)
+	s.conns[c] = struct{}{}
+	return c
+}
+
+func (s *Server) connClosed(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// addrPort converts a TCP address; IPv4-mapped IPv6 addresses become IPv4.
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+// enterHook registers that conn c runs hook name (or the body of a
+// message, for name ""), so that Close waits for it and can name it. It
+// returns false if the server is closing: the hook must not run.
+func (s *Server) enterHook(c *conn, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.hooks.Add(1)
+	if name != "" {
+		s.running[c] = name
+	}
+	return true
+}
+
+func (s *Server) leaveHook(c *conn, name string) {
+	s.mu.Lock()
+	if name != "" {
+		delete(s.running, c)
+	}
+	s.mu.Unlock()
+	s.hooks.Done()
+}
+
+// runningHooks describes the hooks still running, for Close's report.
+func (s *Server) runningHooks() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for c, name := range s.running {
+		names = append(names, fmt.Sprintf("%s (conn %d)", name, c.id))
+	}
+	if len(names) == 0 {
+		return "a session"
+	}
+	sort.Strings(names)
+	return "hook " + strings.Join(slices.Compact(names), ", ")
+}
+
+// errorf reports a bug in the test (a hook that panicked, a hook stuck at
+// Close): t.Errorf while the test runs, the standard logger without a test.
+func (s *Server) errorf(format string, args ...any) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if s.logsOff {
+		return
+	}
+	if s.t != nil {
+		s.t.Errorf(format, args...)
+	} else {
+		log.Printf(format, args...)
+	}
+}
+
+// logf logs to the test while it runs; without a test it logs nothing.
+func (s *Server) logf(format string, args ...any) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if s.logsOff || s.t == nil {
+		return
+	}
+	s.t.Logf(format, args...)
+}
+
+// smtpLog routes go-smtp's error log to the test.
+type smtpLog struct{ s *Server }
+
+func (l smtpLog) Printf(format string, v ...any) { l.s.logf("smtptest: go-smtp: "+format, v...) }
+func (l smtpLog) Println(v ...any)               { l.s.logf("smtptest: go-smtp: %s", fmt.Sprintln(v...)) }

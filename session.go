@@ -1,0 +1,158 @@
+package smtptest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-smtp"
+)
+
+// backend is the go-smtp Backend: one session per connection, made at the
+// first HELO/EHLO.
+type backend struct{ s *Server }
+
+func (b backend) NewSession(sc *smtp.Conn) (smtp.Session, error) {
+	c, ok := sc.Conn().(*conn)
+	if !ok {
+		return nil, errors.New("smtptest: internal error: connection without a front")
+	}
+	return &session{srv: b.s, c: c, sc: sc}, nil
+}
+
+// session is one client's go-smtp session. go-smtp calls Mail, Rcpt,
+// Reset and Logout on the connection's goroutine, and Data there (DATA) or
+// on a goroutine of its own (BDAT), never two at once.
+type session struct {
+	srv *Server
+	c   *conn
+	sc  *smtp.Conn
+
+	// The transaction: set by Mail and Rcpt, handed to the Message by Data,
+	// cleared by Reset (which go-smtp calls after every message).
+	mail     bool
+	from     string
+	mailOpts smtp.MailOptions
+	helo     string
+	tls      *TLSInfo
+	authUser string
+	to       []string
+	rcptOpts []smtp.RcptOptions
+}
+
+var errTooBig = smtp.ErrDataTooLarge // 552 5.3.4
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if opts.Size > s.srv.cfg.maxMessageBytes {
+		return errTooBig
+	}
+	if h := s.srv.cfg.hooks.ValidateSender; h != nil {
+		if rep := s.srv.callHook(s.c, "ValidateSender", &defaultSenderReply, func() error { return h(from) }); rep != nil {
+			return rep
+		}
+	}
+	s.mail, s.from, s.mailOpts = true, from, *opts
+	s.helo, s.tls, s.authUser = s.sc.Hostname(), s.c.tls, s.c.authUser
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if h := s.srv.cfg.hooks.ValidateRecipient; h != nil {
+		if rep := s.srv.callHook(s.c, "ValidateRecipient", &defaultRcptReply, func() error { return h(to) }); rep != nil {
+			return rep
+		}
+	}
+	s.to = append(s.to, to)
+	s.rcptOpts = append(s.rcptOpts, *opts)
+	return nil
+}
+
+// Data reads the message, runs the delivery hooks and records the message
+// before it returns: go-smtp sends 250 only after that, so a client never
+// sees 250 for a message that is not in the record.
+func (s *session) Data(r io.Reader) error {
+	if !s.srv.enterHook(s.c, "") {
+		return errShuttingDown
+	}
+	defer s.srv.leaveHook(s.c, "")
+
+	data, err := readMessage(r, s.srv.cfg.maxMessageBytes, s.mailOpts.Size)
+	if err != nil {
+		return err
+	}
+	m := &Message{
+		Envelope:    Envelope{From: s.from, To: s.to},
+		Data:        data,
+		ConnID:      s.c.id,
+		Helo:        s.helo,
+		Remote:      s.c.remote,
+		TLS:         s.tls,
+		AuthUser:    s.authUser,
+		MailOptions: s.mailOpts,
+		RcptOptions: s.rcptOpts,
+		Received:    time.Now(),
+	}
+	hooks := &s.srv.cfg.hooks
+	if h := hooks.Deliver; h != nil {
+		if rep := s.srv.callHook(s.c, "Deliver", &defaultDeliverReply, func() error { return h(m) }); rep != nil {
+			return rep
+		}
+	}
+	if h := hooks.DeliverMIME; h != nil {
+		e, err := message.Read(bytes.NewReader(m.Data))
+		if e == nil {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: replyText("Cannot parse message: "+err.Error(), "")}
+		}
+		env := Envelope{From: m.From, To: slices.Clone(m.To)}
+		if rep := s.srv.callHook(s.c, "DeliverMIME", &defaultDeliverReply, func() error { return h(env, e) }); rep != nil {
+			return rep
+		}
+	}
+	if !s.srv.record(m) {
+		return errShuttingDown
+	}
+	return nil
+}
+
+// Reset ends the transaction. The Message made by Data keeps the slices.
+func (s *session) Reset() {
+	s.mail, s.from, s.mailOpts = false, "", smtp.MailOptions{}
+	s.to, s.rcptOpts = nil, nil
+}
+
+func (s *session) Logout() error { return nil }
+
+// readMessage reads r to its end into a new slice and returns it, or
+// errTooBig as soon as it holds more than limit bytes. hint, the SIZE the
+// client announced, sizes the first allocation.
+func readMessage(r io.Reader, limit, hint int64) ([]byte, error) {
+	size := int64(4096)
+	if hint > 0 {
+		// +1: room to see EOF without growing. A client may announce
+		// more than it sends: trust it up to 1 MiB.
+		size = min(hint+1, limit+1, 1<<20)
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, errTooBig
+			}
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit+1-int64(len(buf)))))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errTooBig
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
