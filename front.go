@@ -351,6 +351,9 @@ func (c *conn) readBody(p []byte) (int, error) {
 		end = c.bdatLeft == 0
 	}
 	c.bodyLen += int64(n)
+	if end && c.mode == modeData {
+		c.bodyLen -= int64(len(".\r\n")) // the end marker is not data
+	}
 	if c.headLen < len(c.head) {
 		c.headLen += copy(c.head[c.headLen:], p[:n])
 	}

@@ -1,0 +1,147 @@
+package smtptest_test
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/smtp"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/smtptest/smtptest"
+)
+
+// TestMain checks that no test leaves a goroutine behind: every server
+// stops everything it started when it closes.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// ioBound bounds every read a test client makes, so that a bug shows as a
+// failure instead of a hung test run. It is never waited out in a passing
+// test.
+const ioBound = 20 * time.Second
+
+// rawClient speaks SMTP line by line, for the protocol's edge cases.
+type rawClient struct {
+	t  testing.TB
+	nc net.Conn
+	r  *bufio.Reader
+}
+
+// dial connects to srv and reads the greeting, which must have code want.
+func dial(t testing.TB, srv *smtptest.Server, want int) *rawClient {
+	t.Helper()
+	nc, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	c := &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
+	c.expect(want)
+	return c
+}
+
+// write sends s as it is.
+func (c *rawClient) write(s string) {
+	c.t.Helper()
+	c.nc.SetWriteDeadline(time.Now().Add(ioBound))
+	if _, err := c.nc.Write([]byte(s)); err != nil {
+		c.t.Fatalf("write %q: %v", s, err)
+	}
+}
+
+// reply reads one reply and returns its code and text (lines joined with
+// "\n", the code and separator removed).
+func (c *rawClient) reply() (int, string) {
+	c.t.Helper()
+	c.nc.SetReadDeadline(time.Now().Add(ioBound))
+	var lines []string
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			c.t.Fatalf("reading a reply after %q: %v", lines, err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if len(line) < 3 {
+			c.t.Fatalf("malformed reply line %q", line)
+		}
+		code, err := strconv.Atoi(line[:3])
+		if err != nil {
+			c.t.Fatalf("malformed reply line %q", line)
+		}
+		text := ""
+		if len(line) > 4 {
+			text = line[4:]
+		}
+		lines = append(lines, text)
+		if len(line) == 3 || line[3] == ' ' {
+			return code, strings.Join(lines, "\n")
+		}
+	}
+}
+
+// expect reads a reply and fails unless its code is want.
+func (c *rawClient) expect(want int) string {
+	c.t.Helper()
+	code, text := c.reply()
+	if code != want {
+		c.t.Fatalf("got reply %d %q, want %d", code, text, want)
+	}
+	return text
+}
+
+// cmd sends line with CRLF and expects a reply with code want.
+func (c *rawClient) cmd(line string, want int) string {
+	c.t.Helper()
+	c.write(line + "\r\n")
+	code, text := c.reply()
+	if code != want {
+		c.t.Fatalf("%q: got reply %d %q, want %d", line, code, text, want)
+	}
+	return text
+}
+
+// expectClosed fails unless the server closes the connection without
+// sending anything more.
+func (c *rawClient) expectClosed() {
+	c.t.Helper()
+	c.nc.SetReadDeadline(time.Now().Add(ioBound))
+	if line, err := c.r.ReadString('\n'); err == nil || line != "" {
+		c.t.Fatalf("got %q, %v; want the connection closed", line, err)
+	}
+}
+
+// transaction sends a whole transaction: EHLO is the caller's.
+func (c *rawClient) transaction(from string, to []string, data string) {
+	c.t.Helper()
+	c.cmd("MAIL FROM:<"+from+">", 250)
+	for _, r := range to {
+		c.cmd("RCPT TO:<"+r+">", 250)
+	}
+	c.cmd("DATA", 354)
+	c.write(data + ".\r\n")
+	c.expect(250)
+}
+
+// sendMail sends one message with net/smtp and fails the test on error.
+func sendMail(t testing.TB, srv *smtptest.Server, from string, to []string, msg string) {
+	t.Helper()
+	if err := smtp.SendMail(srv.Addr(), nil, from, to, []byte(msg)); err != nil {
+		t.Fatalf("SendMail: %v", err)
+	}
+}
+
+// smtpCode returns the reply code of a net/smtp error, or 0.
+func smtpCode(err error) int {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return tp.Code
+	}
+	return 0
+}

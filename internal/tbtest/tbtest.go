@@ -1,0 +1,139 @@
+// Package tbtest provides a fake testing.TB for testing test helpers: it
+// records what they log and report instead of failing the real test.
+package tbtest
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TB is a fake testing.TB. Its zero value is not usable; make one with Run.
+// Methods it does not override (TempDir, Setenv, ...) go to the real test.
+type TB struct {
+	testing.TB // the real test, for the methods TB does not override
+
+	mu       sync.Mutex
+	logs     []string
+	errs     []string
+	failed   bool
+	fatal    bool
+	cleanups []func()
+}
+
+// Run calls f with a fake TB on a goroutine of its own (so that Fatal can
+// end it), then runs the fake's cleanups, and returns the fake.
+func Run(t testing.TB, f func(tb *TB)) *TB {
+	t.Helper()
+	tb := &TB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer tb.runCleanups()
+		f(tb)
+	}()
+	<-done
+	return tb
+}
+
+func (tb *TB) runCleanups() {
+	for {
+		tb.mu.Lock()
+		if len(tb.cleanups) == 0 {
+			tb.mu.Unlock()
+			return
+		}
+		f := tb.cleanups[len(tb.cleanups)-1]
+		tb.cleanups = tb.cleanups[:len(tb.cleanups)-1]
+		tb.mu.Unlock()
+		f()
+	}
+}
+
+func (tb *TB) Helper()                           {}
+func (tb *TB) Name() string                      { return "Fake" }
+func (tb *TB) Log(args ...any)                   { tb.log(fmt.Sprintln(args...)) }
+func (tb *TB) Logf(format string, args ...any)   { tb.log(fmt.Sprintf(format, args...)) }
+func (tb *TB) Error(args ...any)                 { tb.err(fmt.Sprintln(args...)) }
+func (tb *TB) Errorf(format string, args ...any) { tb.err(fmt.Sprintf(format, args...)) }
+func (tb *TB) Fatal(args ...any)                 { tb.err(fmt.Sprintln(args...)); tb.FailNow() }
+func (tb *TB) Fatalf(format string, args ...any) { tb.err(fmt.Sprintf(format, args...)); tb.FailNow() }
+
+func (tb *TB) Fail() {
+	tb.mu.Lock()
+	tb.failed = true
+	tb.mu.Unlock()
+}
+
+func (tb *TB) FailNow() {
+	tb.mu.Lock()
+	tb.failed, tb.fatal = true, true
+	tb.mu.Unlock()
+	runtime.Goexit()
+}
+
+func (tb *TB) Failed() bool {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return tb.failed
+}
+
+func (tb *TB) Cleanup(f func()) {
+	tb.mu.Lock()
+	tb.cleanups = append(tb.cleanups, f)
+	tb.mu.Unlock()
+}
+
+func (tb *TB) log(s string) {
+	tb.mu.Lock()
+	tb.logs = append(tb.logs, strings.TrimSuffix(s, "\n"))
+	tb.mu.Unlock()
+}
+
+func (tb *TB) err(s string) {
+	tb.mu.Lock()
+	tb.errs = append(tb.errs, strings.TrimSuffix(s, "\n"))
+	tb.failed = true
+	tb.mu.Unlock()
+}
+
+// Logs returns what was logged with Log and Logf, one entry per call.
+func (tb *TB) Logs() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]string(nil), tb.logs...)
+}
+
+// Errors returns what was reported with Error, Errorf, Fatal and Fatalf.
+func (tb *TB) Errors() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]string(nil), tb.errs...)
+}
+
+// Fataled reports whether Fatal, Fatalf or FailNow was called.
+func (tb *TB) Fataled() bool {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return tb.fatal
+}
+
+// Output returns a writer whose writes are logged like Log.
+func (tb *TB) Output() io.Writer { return writerFunc(tb.log) }
+
+type writerFunc func(string)
+
+func (f writerFunc) Write(p []byte) (int, error) {
+	f(string(p))
+	return len(p), nil
+}
+
+// Text returns the logs and errors joined, for substring checks.
+func (tb *TB) Text() string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return strings.Join(append(append([]string(nil), tb.logs...), tb.errs...), "\n")
+}
