@@ -1,0 +1,61 @@
+// Package smtptest is to SMTP what net/http/httptest is to HTTP: a real
+// SMTP server on loopback, started by one call inside a Go test, that
+// records every message it accepts and goes away by itself when the test
+// ends.
+//
+//	func TestSignupSendsWelcome(t *testing.T) {
+//		srv := smtptest.NewServer(t)
+//		app := NewApp(Config{SMTPAddr: srv.Addr()})
+//
+//		app.Signup("ann@example.org")
+//
+//		msgs := srv.Messages()
+//		if len(msgs) != 1 || msgs[0].To[0] != "ann@example.org" {
+//			t.Fatalf("sent %v", msgs)
+//		}
+//	}
+//
+// The server is built on github.com/emersion/go-smtp. It listens on
+// 127.0.0.1 with a system-chosen port, so any number of servers can run in
+// parallel tests. [Server.Messages] returns what was accepted, envelope and
+// bytes, with the facts of the session (HELO name, client address, TLS,
+// MAIL parameters) and MIME accessors that parse it with
+// github.com/emersion/go-message: [Message.Subject], [Message.TextBody],
+// [Message.HTMLBody], [Message.Attachments].
+//
+// # Guarantees
+//
+//   - Recorded before acknowledged: a message is in [Server.Messages]
+//     before the client reads the 250 reply to its final dot, so a test
+//     whose code sends synchronously never waits. [Server.WaitForMessages]
+//     serves code that sends in the background; it wakes as soon as the
+//     message arrives.
+//   - Nothing lost, nothing invented: every message acknowledged with 250
+//     is recorded exactly once, byte for byte; a refused one is not (it is
+//     in [Server.Rejections]).
+//   - Isolation: servers share nothing.
+//   - Clean end: [Server.Close] (registered with t.Cleanup by [NewServer])
+//     ends every connection, even mid-message, and waits for every
+//     goroutine the server started.
+//   - Helpful failure: when a test fails, the SMTP dialogue of every
+//     connection is in the test log ([Server.Transcript]), AUTH secrets
+//     masked.
+//   - Safe by default: loopback only; messages over 32 MiB are refused
+//     with 552 and not kept.
+//   - Bad input gets an SMTP error or is recorded as it came; the MIME
+//     accessors return errors, never panic.
+//
+// # Hooks
+//
+// [Hooks] are callbacks after tcllib smtpd's: ValidateHost,
+// ValidateSender, ValidateRecipient, Deliver and DeliverMIME. A hook's
+// error refuses the command, with the error's own code if it is an
+// [*smtp.SMTPError] and the stage's default otherwise (see [Hooks]).
+//
+// # Two layers
+//
+// [NewServer] takes the test's testing.TB: it fails the test if the server
+// cannot start, closes the server at the end of the test, and logs the
+// transcript when the test failed. [Start] makes the same server without a
+// test, for programs and examples; its caller closes it.
+package smtptest

@@ -1,0 +1,318 @@
+package smtptest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/smtp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/smtptest/smtptest"
+)
+
+// exampleT stands in for the *testing.T of a real test, so that the
+// examples run and their output is checked. In a test, use t itself.
+type exampleT struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (t *exampleT) Helper()                           {}
+func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
+func (t *exampleT) Failed() bool                      { return false }
+func (t *exampleT) Logf(format string, args ...any)   { fmt.Printf(format+"\n", args...) }
+func (t *exampleT) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+func (t *exampleT) Fatal(args ...any)                 { log.Fatal(args...) }
+func (t *exampleT) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
+
+// runTest runs f the way `go test` runs a test function: with a t, and the
+// cleanups after it.
+func runTest(f func(t testing.TB)) {
+	t := &exampleT{}
+	f(t)
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}
+
+// The code under test sends mail to the server's address; the test reads
+// what arrived.
+func ExampleNewServer() {
+	runTest(func(t testing.TB) { // func TestWelcomeMail(t *testing.T) {
+		srv := smtptest.NewServer(t)
+
+		// The code under test:
+		msg := "From: noreply@example.com\r\nTo: ann@example.org\r\nSubject: Welcome, Ann\r\n\r\nHello!\r\n"
+		if err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, m := range srv.Messages() {
+			subject, _ := m.Subject()
+			fmt.Printf("from %s to %v: %q\n", m.From, m.To, subject)
+		}
+	})
+	// Output:
+	// from noreply@example.com to [ann@example.org]: "Welcome, Ann"
+}
+
+// Start makes a server outside of a test; the caller closes it.
+func ExampleStart() {
+	srv, err := smtptest.Start(smtptest.Domain("mx.example.org"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	c, err := smtp.Dial(srv.Addr())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Println(c.Hello("client.example") == nil)
+	_, greeting := c.Extension("SIZE")
+	fmt.Println("SIZE", greeting)
+	// Output:
+	// true
+	// SIZE 33554432
+}
+
+// Hooks refuse what a test wants refused: here every recipient at
+// bad.example, permanently, and a temporary failure for one mailbox.
+func ExampleHooks() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.Hooks{
+			ValidateRecipient: func(to string) error {
+				if strings.HasSuffix(to, "@bad.example") {
+					return errors.New("no such domain") // plain error: 550 5.1.1
+				}
+				if to == "busy@example.org" {
+					return &gosmtp.SMTPError{Code: 451, EnhancedCode: [3]int{4, 2, 1}, Message: "mailbox busy, try later"}
+				}
+				return nil
+			},
+		})
+
+		for _, to := range []string{"ann@bad.example", "busy@example.org", "bob@example.org"} {
+			err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{to}, []byte("Subject: hi\r\n\r\nhi\r\n"))
+			fmt.Printf("%s: %v\n", to, err)
+		}
+		for _, r := range srv.Rejections() {
+			fmt.Println("rejected:", r)
+		}
+	})
+	// Output:
+	// ann@bad.example: 550 "5.1.1 no such domain"
+	// busy@example.org: 451 "4.2.1 mailbox busy, try later"
+	// bob@example.org: <nil>
+	// rejected: RCPT ann@bad.example: 550 5.1.1 no such domain
+	// rejected: RCPT busy@example.org: 451 4.2.1 mailbox busy, try later
+}
+
+// DeliverMIME sees each message parsed by go-message, after the body
+// arrived and before the reply: it can refuse what the test finds wrong.
+func ExampleHooks_deliverMIME() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.Hooks{
+			DeliverMIME: func(env smtptest.Envelope, e *message.Entity) error {
+				h := mail.Header{Header: e.Header}
+				if h.Get("Date") == "" {
+					return errors.New("the message has no Date header")
+				}
+				if _, err := h.Date(); err != nil {
+					return fmt.Errorf("bad Date header: %v", err)
+				}
+				return nil
+			},
+		})
+		err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: undated\r\n\r\nbody\r\n"))
+		fmt.Println(err)
+		fmt.Println(len(srv.Messages()), "recorded")
+	})
+	// Output:
+	// 554 "5.0.0 the message has no Date header"
+	// 0 recorded
+}
+
+// WaitForMessages waits for mail sent in the background, waking as soon as
+// it arrives.
+func ExampleServer_WaitForMessages() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+
+		go func() { // the code under test sends from a goroutine of its own
+			smtp.SendMail(srv.Addr(), nil, "alerts@example.com", []string{"oncall@example.org"}, []byte("Subject: disk full\r\n\r\n/var is full\r\n"))
+		}()
+
+		msgs := srv.WaitForMessages(1, 10*time.Second)
+		subject, _ := msgs[0].Subject()
+		fmt.Println(subject)
+	})
+	// Output:
+	// disk full
+}
+
+// The context variant serves other goroutines and subtests that share a
+// server: it returns an error instead of failing the test.
+func ExampleServer_WaitForMessagesContext() {
+	srv, err := smtptest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	msgs, err := srv.WaitForMessagesContext(ctx, 1)
+	fmt.Println(len(msgs), err)
+	fmt.Println(errors.Is(err, context.DeadlineExceeded))
+	// Output:
+	// 0 got 0 of 1 messages: context deadline exceeded
+	// true
+}
+
+// The MIME accessors decode what the code under test encoded: transfer
+// encodings, charsets, encoded words, attachment names.
+func ExampleMessage_TextBody() {
+	m := &smtptest.Message{Data: []byte("Subject: =?utf-8?q?R=C3=A9sum=C3=A9?=\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nVoil=E0 mon CV.\r\n" +
+		"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=cv.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n" +
+		"--b--\r\n")}
+
+	subject, _ := m.Subject()
+	text, _ := m.TextBody()
+	atts, _ := m.Attachments()
+	_, err := m.HTMLBody()
+
+	fmt.Println(subject)
+	fmt.Println(text)
+	fmt.Printf("%s %s %q\n", atts[0].Filename, atts[0].ContentType, atts[0].Data)
+	fmt.Println(err)
+	// Output:
+	// Résumé
+	// Voilà mon CV.
+	// cv.pdf application/pdf "%PDF-1.4\n"
+	// smtptest: no such MIME part: the message has no text/html body
+}
+
+// Every refusal is recorded, whoever made it: here go-smtp's own, for a
+// message over the size cap.
+func ExampleServer_Rejections() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.MaxMessageBytes(10))
+		err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: far more than ten bytes\r\n\r\n"))
+		fmt.Println(err)
+		for _, r := range srv.Rejections() {
+			fmt.Println(r.Stage, r.Reply.Code, r.Reply.Message)
+		}
+	})
+	// Output:
+	// 552 "5.3.4 Maximum message size exceeded"
+	// end of data 552 Maximum message size exceeded
+}
+
+// The transcript shows both directions of every connection. A server made
+// by NewServer logs it when the test fails.
+func ExampleServer_Transcript() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: hi\r\n\r\nhello\r\n"))
+
+		for _, line := range strings.Split(srv.Transcript(), "\n") {
+			// Each line starts with the time since the connection opened;
+			// cut it so that the output is the same on every run.
+			if _, rest, ok := strings.Cut(line, "ms "); ok && !strings.HasPrefix(rest, "S: 250-") {
+				fmt.Println(rest)
+			}
+		}
+	})
+	// Output:
+	// S: 220 localhost ESMTP smtptest
+	// C: EHLO localhost
+	// S: 250 LIMITS RCPTMAX=1000
+	// C: MAIL FROM:<a@example.com> BODY=8BITMIME SMTPUTF8
+	// S: 250 2.0.0 Roger, accepting mail from <a@example.com>
+	// C: RCPT TO:<b@example.org>
+	// S: 250 2.0.0 I'll make sure <b@example.org> gets this
+	// C: DATA
+	// S: 354 Go ahead. End your data with <CR><LF>.<CR><LF>
+	// C: [22 bytes of message data: "Subject: hi\r\n\r\nhello\r\n.\r\n"]
+	// S: 250 2.0.0 OK: queued
+	// C: QUIT
+	// S: 221 2.0.0 Bye
+	// -- connection closed by the server
+}
+
+// ConfigureSMTP reaches the go-smtp server's own knobs.
+func ExampleConfigureSMTP() {
+	srv, err := smtptest.Start(smtptest.ConfigureSMTP(func(s *gosmtp.Server) {
+		s.EnableBINARYMIME = true
+	}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	c, err := smtp.Dial(srv.Addr())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	ok, _ := c.Extension("BINARYMIME")
+	fmt.Println(ok)
+	// Output:
+	// true
+}
+
+// Reset forgets what was recorded, so one server can serve several steps of
+// a test; hooks and options stay.
+func ExampleServer_Reset() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: step 1\r\n\r\n"))
+		srv.Reset()
+		smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: step 2\r\n\r\n"))
+
+		for _, m := range srv.Messages() {
+			s, _ := m.Subject()
+			fmt.Println(s)
+		}
+	})
+	// Output:
+	// step 2
+}
+
+// Domain and Banner make the greeting look like the server the code under
+// test will meet in production; Config reports what is in effect.
+func ExampleDomain() {
+	srv, err := smtptest.Start(smtptest.Domain("mx.example.org"), smtptest.Banner("ESMTP Postfix"), smtptest.MaxRecipients(50))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	cfg := srv.Config()
+	fmt.Println(cfg.Domain, cfg.Banner, cfg.MaxRecipients, cfg.MaxMessageBytes)
+	// Output:
+	// mx.example.org ESMTP Postfix 50 33554432
+}
+
+// MaxRecipients makes the server refuse recipients past a limit, as many
+// providers do, with a temporary error the client should retry later.
+func ExampleMaxRecipients() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.MaxRecipients(2))
+		err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org", "c@example.org", "d@example.org"}, []byte("Subject: x\r\n\r\n"))
+		fmt.Println(err)
+	})
+	// Output:
+	// 452 "4.5.3 Maximum limit of 2 recipients reached"
+}
