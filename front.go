@@ -538,6 +538,10 @@ func (c *conn) observe() {
 	}
 
 	switch {
+	case code == 421:
+		// The server is closing the channel (RFC 5321 4.2.2, 3.8): after a
+		// 421, whoever chose it, go-smtp reads no more and the session ends.
+		c.mode = modeClosed
 	case code == 354 && verb == "DATA":
 		c.mode, c.dot, c.bodyLen, c.headLen = modeData, 0, 0, 0
 	case code == 334 && verb == "AUTH":

@@ -129,7 +129,7 @@ func (s *session) Logout() error { return nil }
 // errTooBig as soon as it holds more than limit bytes. hint, the SIZE the
 // client announced, sizes the first allocation.
 func readMessage(r io.Reader, limit, hint int64) ([]byte, error) {
-	size := int64(4096)
+	size := int64(512) // as io.ReadAll starts
 	if hint > 0 {
 		// +1: room to see EOF without growing. A client may announce
 		// more than it sends: trust it up to 1 MiB.

@@ -409,6 +409,41 @@ func TestValidateHost421ClosesTheConnection(t *testing.T) {
 	c.expectClosed()
 }
 
+func TestHook421ClosesTheConnection(t *testing.T) {
+	shutdown := &gosmtp.SMTPError{Code: 421, EnhancedCode: gosmtp.EnhancedCode{4, 3, 2}, Message: "going down"}
+	for _, tt := range []struct {
+		name  string
+		hooks smtptest.Hooks
+	}{
+		{"ValidateSender", smtptest.Hooks{ValidateSender: func(string) error { return shutdown }}},
+		{"ValidateRecipient", smtptest.Hooks{ValidateRecipient: func(string) error { return shutdown }}},
+		{"Deliver", smtptest.Hooks{Deliver: func(*smtptest.Message) error { return shutdown }}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.NewServer(t, tt.hooks)
+			c := dial(t, srv, 220)
+			c.cmd("EHLO client.example", 250)
+			c.write("MAIL FROM:<a@example.com>\r\n")
+			code, _ := c.reply()
+			if code == 250 {
+				c.write("RCPT TO:<b@example.org>\r\n")
+				if code, _ = c.reply(); code == 250 {
+					c.cmd("DATA", 354)
+					c.write(simpleMsg + ".\r\n")
+					code, _ = c.reply()
+				}
+			}
+			if code != 421 {
+				t.Fatalf("got %d, want 421", code)
+			}
+			c.expectClosed()
+			if r := srv.Rejections(); len(r) != 1 || r[0].Reply.Code != 421 {
+				t.Errorf("Rejections() = %v", r)
+			}
+		})
+	}
+}
+
 func TestValidateHostAcceptsPerAddress(t *testing.T) {
 	srv := smtptest.NewServer(t, smtptest.Hooks{
 		ValidateHost: func(remote netip.Addr) error {
