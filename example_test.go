@@ -77,8 +77,8 @@ func ExampleStart() {
 	}
 	defer c.Close()
 	fmt.Println(c.Hello("client.example") == nil)
-	_, greeting := c.Extension("SIZE")
-	fmt.Println("SIZE", greeting)
+	_, size := c.Extension("SIZE")
+	fmt.Println("SIZE", size)
 	// Output:
 	// true
 	// SIZE 33554432

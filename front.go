@@ -62,7 +62,7 @@ const (
 type command struct {
 	stage Stage
 	verb  string // upper case; "" for no command or an unreadable line
-	line  []byte // the line as received, without its ending; valid until the next Read
+	line  []byte // the line as received, without its ending; valid until the next Read (AUTH: a masked copy)
 }
 
 // conn is the front of one client connection. See the comment above.
@@ -149,7 +149,9 @@ func (c *conn) Read(p []byte) (int, error) {
 // nextCommand reads the client's next line and either sets it pending for
 // go-smtp or answers it itself.
 func (c *conn) nextCommand() error {
-	c.cmd = command{} // a reply before the next line answers no command (idle timeout)
+	if c.mode != modeSASL {
+		c.cmd = command{} // a reply before the next line answers no command (idle timeout)
+	}
 	line, n, tooLong, err := c.readLine()
 	if err != nil {
 		return err
@@ -158,8 +160,8 @@ func (c *conn) nextCommand() error {
 	c.r += n
 
 	if c.mode == modeSASL {
-		c.cmd.line = nil // keep the AUTH command; this line is a secret
-		c.cmd.stage, c.cmd.verb = StageAuth, "AUTH"
+		// The replies still answer the AUTH command (c.cmd, kept); this
+		// line is a secret.
 		c.tr.add(dirClient, maskSASL(line))
 		if tooLong {
 			// go-smtp waits for this line: cancel the exchange (RFC 4954 4),
@@ -173,10 +175,10 @@ func (c *conn) nextCommand() error {
 	verb := parseVerb(line)
 	c.cmd = command{stage: stageOf(verb), verb: verb, line: line}
 	if verb == "AUTH" {
-		c.tr.add(dirClient, maskAuth(line))
-	} else {
-		c.tr.add(dirClient, line)
+		// Masked, and a copy: it must outlive the SASL lines read after it.
+		c.cmd.line = append([]byte(nil), maskAuth(line)...)
 	}
+	c.tr.add(dirClient, c.cmd.line)
 
 	switch {
 	case c.mode == modeRefused:
@@ -580,13 +582,7 @@ func (c *conn) rejection(rep smtp.SMTPError) Rejection {
 	}
 	if c.cmd.line != nil {
 		r.Arg = argOf(c.cmd.verb, c.cmd.line)
-		if c.cmd.verb == "AUTH" {
-			r.Command = string(maskAuth(c.cmd.line))
-		} else {
-			r.Command = string(c.cmd.line)
-		}
-	} else if c.cmd.verb == "AUTH" {
-		r.Command = "AUTH"
+		r.Command = string(c.cmd.line) // AUTH lines are masked already
 	}
 	return r
 }

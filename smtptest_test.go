@@ -1014,6 +1014,23 @@ func TestTranscriptMasksAuthSecrets(t *testing.T) {
 	}
 }
 
+// AUTH lines may exceed the 2000-byte command limit (RFC 4954 4 allows
+// 12288), and a refused AUTH is recorded with its mechanism, secret masked.
+func TestAuthLineLimitAndMasking(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	c := dial(t, srv, 220)
+	c.cmd("EHLO client.example", 250)
+	c.write("AUTH PLAIN " + strings.Repeat("QUFB", 1000) + "\r\n") // 4011 bytes: not "line too long"
+	if code, text := c.reply(); code == 500 && strings.Contains(text, "too long") {
+		t.Errorf("AUTH line of 4011 bytes refused as too long: %d %s", code, text)
+	}
+	for _, r := range srv.Rejections() {
+		if r.Arg != "PLAIN" || r.Command != "AUTH PLAIN ****" {
+			t.Errorf("rejection %+v, want Arg PLAIN and the masked command", r)
+		}
+	}
+}
+
 func TestTranscriptEscapesAndCutsLines(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	c := dial(t, srv, 220)
