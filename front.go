@@ -46,6 +46,15 @@ import (
 // go-smtp's own goroutine keeps the same guarantees with no extra copy and
 // no goroutine switch per command.
 
+// maxCommandLine is the longest command line (without CRLF) the server
+// reads; longer lines are answered "500 5.5.2". RFC 5321 4.5.3.1.4 sets 512
+// octets; like go-smtp we allow 2000 for clients that stretch it.
+const maxCommandLine = 2000
+
+// maxAuthLine is the longest AUTH command or SASL response line: RFC 4954 4
+// lifts the command line limit to 12288 octets for them.
+const maxAuthLine = 12288
+
 // mode says how the front reads the client's next bytes.
 type mode uint8
 

@@ -33,15 +33,6 @@ const (
 	DefaultCloseTimeout = 5 * time.Second
 )
 
-// maxCommandLine is the longest command line (without CRLF) the server
-// reads; longer lines are answered "500 5.5.2". RFC 5321 4.5.3.1.4 sets 512
-// octets; like go-smtp we allow 2000 for clients that stretch it.
-const maxCommandLine = 2000
-
-// maxAuthLine is the longest AUTH command or SASL response line: RFC 4954 4
-// lifts the command line limit to 12288 octets for them.
-const maxAuthLine = 12288
-
 // config is the effective configuration of a Server, built from Options.
 type config struct {
 	addr            string
@@ -180,8 +171,9 @@ func CloseTimeout(d time.Duration) Option {
 // and so on. DSN and SMTPUTF8 are enabled by default; f may turn them off.
 //
 // smtptest owns some fields because its guarantees rest on them: Backend,
-// Network, Addr, TLSConfig, AllowInsecureAuth, MaxMessageBytes,
-// MaxLineLength, ReadTimeout, WriteTimeout and ErrorLog. If f changes one,
+// TLSConfig, AllowInsecureAuth, MaxMessageBytes, MaxLineLength,
+// ReadTimeout, WriteTimeout and ErrorLog. (Network and Addr are not used:
+// the server listens where [ListenAddr] says.) If f changes one,
 // the server does not start and the error names the option to use instead.
 // Several ConfigureSMTP options run in the order given.
 func ConfigureSMTP(f func(*smtp.Server)) Option {
