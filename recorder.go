@@ -109,17 +109,24 @@ func (s *Server) record(m *Message) bool {
 		return false
 	}
 	s.msgs = append(s.msgs, m)
-	if s.changed != nil {
-		close(s.changed)
-		s.changed = nil
-	}
+	s.signal()
 	return true
 }
 
 func (s *Server) addRejection(r Rejection) {
 	s.mu.Lock()
 	s.rejs = append(s.rejs, r)
+	s.signal()
 	s.mu.Unlock()
+}
+
+// signal wakes the goroutines waiting for the record to grow. s.mu is
+// held.
+func (s *Server) signal() {
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 }
 
 // Messages returns every message accepted so far, in acceptance order. It
@@ -178,32 +185,52 @@ func (s *Server) WaitForMessages(n int, timeout time.Duration) []*Message {
 // arrived, wrapping ctx.Err() or [ErrServerClosed]. It is safe to call from
 // any goroutine.
 func (s *Server) WaitForMessagesContext(ctx context.Context, n int) ([]*Message, error) {
+	msgs, err := waitFor(s, ctx, n, func() int { return len(s.msgs) }, func() []*Message { return cloneMessages(s.msgs) })
+	if err != nil {
+		return msgs, fmt.Errorf("got %d of %d messages: %w", len(msgs), n, err)
+	}
+	return msgs, nil
+}
+
+// WaitForRejectionsContext blocks until at least n rejections have been
+// recorded and returns them all, for clients that are refused in the
+// background. Like [Server.WaitForMessagesContext], it returns what it has
+// and an error if ctx ends or the server closes first.
+func (s *Server) WaitForRejectionsContext(ctx context.Context, n int) ([]Rejection, error) {
+	rejs, err := waitFor(s, ctx, n, func() int { return len(s.rejs) }, func() []Rejection { return slices.Clone(s.rejs) })
+	if err != nil {
+		return rejs, fmt.Errorf("got %d of %d rejections: %w", len(rejs), n, err)
+	}
+	return rejs, nil
+}
+
+// waitFor waits until the record holds n elements (count, called with s.mu
+// held, says how many), ctx ends, or the server closes; it returns
+// snapshot, taken under the same lock.
+func waitFor[T any](s *Server, ctx context.Context, n int, count func() int, snapshot func() []T) ([]T, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for {
-		s.mu.Lock()
-		if len(s.msgs) >= n {
-			msgs := cloneMessages(s.msgs)
-			s.mu.Unlock()
-			return msgs, nil
-		}
-		if s.closing {
-			msgs := cloneMessages(s.msgs)
-			s.mu.Unlock()
-			return msgs, fmt.Errorf("got %d of %d messages: %w", len(msgs), n, ErrServerClosed)
+		switch {
+		case count() >= n:
+			return snapshot(), nil
+		case s.closing:
+			return snapshot(), ErrServerClosed
 		}
 		if s.changed == nil {
 			s.changed = make(chan struct{})
 		}
 		changed := s.changed
 		s.mu.Unlock()
-
 		select {
 		case <-changed:
+			s.mu.Lock()
 		case <-ctx.Done():
-			msgs := s.Messages()
-			if len(msgs) >= n {
-				return msgs, nil
+			s.mu.Lock()
+			if count() >= n {
+				return snapshot(), nil
 			}
-			return msgs, fmt.Errorf("got %d of %d messages: %w", len(msgs), n, ctx.Err())
+			return snapshot(), ctx.Err()
 		}
 	}
 }

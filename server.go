@@ -38,6 +38,7 @@ type Server struct {
 	changed     chan struct{} // closed when msgs grows; nil until a waiter needs it
 	hooks       sync.WaitGroup
 	running     map[*conn]string // the hook each connection is in, for Close's report
+	shown       int64            // transcript bytes shown by TranscriptForFailure
 
 	logMu   sync.Mutex // guards logsOff and serializes reports
 	logsOff bool       // after Close: nothing more reaches the test
@@ -49,8 +50,9 @@ type Server struct {
 //
 // The server reports to t: go-smtp's internal errors are logged, a hook
 // that panics or returns a non-error reply fails the test, and when the
-// test has failed the cleanup logs the SMTP transcript of every
-// connection. Nothing reaches t after Close.
+// test has failed the cleanup logs the SMTP transcript of every connection
+// (unless a failure message showed it already, see
+// [Server.TranscriptForFailure]). Nothing reaches t after Close.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := start(t, opts)
@@ -59,7 +61,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	t.Cleanup(func() {
 		s.Close()
-		if t.Failed() {
+		if t.Failed() && !s.transcriptShown() {
 			t.Logf("smtptest: SMTP transcript of the server at %s:\n%s", s.Addr(), s.Transcript())
 		}
 	})

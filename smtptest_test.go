@@ -994,6 +994,28 @@ func TestTranscriptLoggedOnFailure(t *testing.T) {
 	}
 }
 
+func TestTranscriptForFailureIsNotLoggedTwice(t *testing.T) {
+	count := func(tb *tbtest.TB) int { return strings.Count(tb.Text(), "C: MAIL FROM:<alice@example.com>") }
+	shown := tbtest.Run(t, func(tb *tbtest.TB) {
+		srv := smtptest.NewServer(tb)
+		sendMail(t, srv, "alice@example.com", []string{"bob@example.org"}, simpleMsg)
+		tb.Errorf("helper failed:\n%s", srv.TranscriptForFailure())
+	})
+	if n := count(shown); n != 1 {
+		t.Errorf("transcript appears %d times, want once:\n%s", n, shown.Text())
+	}
+	// Traffic after the failure message: the cleanup logs it all again.
+	more := tbtest.Run(t, func(tb *tbtest.TB) {
+		srv := smtptest.NewServer(tb)
+		sendMail(t, srv, "alice@example.com", []string{"bob@example.org"}, simpleMsg)
+		tb.Errorf("helper failed:\n%s", srv.TranscriptForFailure())
+		sendMail(t, srv, "carol@example.com", []string{"bob@example.org"}, simpleMsg)
+	})
+	if n := count(more); n != 2 || !strings.Contains(more.Text(), "C: MAIL FROM:<carol@example.com>") {
+		t.Errorf("want the first dialogue twice and the later one logged:\n%s", more.Text())
+	}
+}
+
 func TestTranscriptMasksAuthSecrets(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	c := dial(t, srv, 220)

@@ -29,6 +29,7 @@ type transcript struct {
 	buf     []byte
 	headEnd int   // end of the kept head; 0 until something was left out
 	omitted int64 // bytes left out after the head
+	written int64 // bytes ever added: grows with the dialogue, never shrinks
 }
 
 func newTranscript(id int, remote, local string, start time.Time) *transcript {
@@ -56,14 +57,23 @@ const (
 // add appends one line. line must not include its line ending.
 func (t *transcript) add(dir string, line []byte) {
 	t.mu.Lock()
+	n := len(t.buf)
 	t.buf = appendElapsed(t.buf, time.Since(t.start))
 	t.buf = append(t.buf, dir...)
 	t.buf = appendEscaped(t.buf, line)
 	t.buf = append(t.buf, '\n')
+	t.written += int64(len(t.buf) - n)
 	if len(t.buf) > transcriptLimit {
 		t.trim()
 	}
 	t.mu.Unlock()
+}
+
+// size returns how many bytes were ever added to t.
+func (t *transcript) size() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.written
 }
 
 // note appends a line of the transcript's own (dirNote).
@@ -184,6 +194,39 @@ func (s *Server) Transcript() string {
 	s.mu.Lock()
 	ts := slices.Clone(s.transcripts)
 	s.mu.Unlock()
+	return joinTranscripts(ts)
+}
+
+// TranscriptForFailure returns [Server.Transcript] for a failure message
+// and notes that it was shown: when the test of a server made by
+// [NewServer] fails, the cleanup logs the transcript only if the dialogue
+// went on after the last such call, so that a failing test shows it once.
+// Assertion helpers (package assert, or a test's own) use it.
+func (s *Server) TranscriptForFailure() string {
+	s.mu.Lock()
+	ts := slices.Clone(s.transcripts)
+	s.shown = transcriptsSize(ts)
+	s.mu.Unlock()
+	return joinTranscripts(ts)
+}
+
+// transcriptShown reports whether the whole dialogue so far was shown by
+// TranscriptForFailure.
+func (s *Server) transcriptShown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shown > 0 && s.shown == transcriptsSize(s.transcripts)
+}
+
+func transcriptsSize(ts []*transcript) int64 {
+	var n int64
+	for _, t := range ts {
+		n += t.size()
+	}
+	return n
+}
+
+func joinTranscripts(ts []*transcript) string {
 	if len(ts) == 0 {
 		return "no connections"
 	}
