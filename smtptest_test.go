@@ -1000,7 +1000,11 @@ func TestTranscriptForFailureIsNotLoggedTwice(t *testing.T) {
 		srv := smtptest.NewServer(tb)
 		sendMail(t, srv, "alice@example.com", []string{"bob@example.org"}, simpleMsg)
 		tb.Errorf("helper failed:\n%s", srv.TranscriptForFailure())
+		tb.Errorf("another helper failed:\n%s", srv.TranscriptForFailure())
 	})
+	if !strings.Contains(shown.Text(), "another helper failed:\n(the same as in the failure message above)") {
+		t.Errorf("second failure message repeats the transcript:\n%s", shown.Text())
+	}
 	if n := count(shown); n != 1 {
 		t.Errorf("transcript appears %d times, want once:\n%s", n, shown.Text())
 	}

@@ -198,15 +198,22 @@ func (s *Server) Transcript() string {
 }
 
 // TranscriptForFailure returns [Server.Transcript] for a failure message
-// and notes that it was shown: when the test of a server made by
-// [NewServer] fails, the cleanup logs the transcript only if the dialogue
-// went on after the last such call, so that a failing test shows it once.
-// Assertion helpers (package assert, or a test's own) use it.
+// and notes that it was shown, so that a failing test shows it once: when
+// the dialogue has not gone on since the last call, it returns a one-line
+// reference to the earlier message instead, and when the test of a server
+// made by [NewServer] fails, the cleanup logs the transcript only if the
+// dialogue went on after the last call. Assertion helpers (package assert,
+// or a test's own) use it.
 func (s *Server) TranscriptForFailure() string {
 	s.mu.Lock()
 	ts := slices.Clone(s.transcripts)
-	s.shown = transcriptsSize(ts)
+	size := transcriptsSize(ts)
+	unchanged := s.shown > 0 && s.shown == size
+	s.shown = size
 	s.mu.Unlock()
+	if unchanged {
+		return "(the same as in the failure message above)"
+	}
 	return joinTranscripts(ts)
 }
 

@@ -1,0 +1,645 @@
+// Package assert turns what a [smtptest.Server] received into
+// table-driven checks: a test states the mail it expects, field by field,
+// and on a mismatch gets a go-cmp diff in the "(-want +got)" convention,
+// the list of what did arrive, and the SMTP transcript.
+//
+//	assert.Delivered(t, srv, assert.Mail{
+//		From:    "noreply@example.com",
+//		To:      []string{"ann@example.org"},
+//		Subject: "Welcome, Ann",
+//		Text:    assert.Containing("Click the link below"),
+//	})
+//
+// Fields of a [Mail] left zero are not compared. Every helper calls
+// t.Helper, reports with t.Errorf (the test goes on; the helper's result
+// says whether it passed), and checks what has arrived at the moment of the
+// call. For mail sent in the background, [Within] makes the helpers wait
+// up to a timeout, waking as each message arrives:
+//
+//	assert.Within(5*time.Second).Delivered(t, srv, want...)
+//
+// and [With] passes extra cmp.Options to the comparison:
+//
+//	assert.With(cmpopts.SortSlices(func(a, b string) bool { return a < b })).Delivered(t, srv, want...)
+//
+// A failure reads like this (the diff's exact layout is go-cmp's and may
+// change):
+//
+//	assert.Delivered: message 1 of 1 mismatch (-want +got):
+//	  assert.Mail{
+//	  	From:    "noreply@example.com",
+//	  	To:      {"ann@example.org"},
+//	- 	Subject: "Welcome, Ann",
+//	+ 	Subject: "Welcome, {{name}}",
+//	  	... // 4 identical fields
+//	  }
+//	1 message(s) received:
+//	  1. from <noreply@example.com> to <ann@example.org> subject "Welcome, {{name}}" (84 bytes, conn 1)
+//	SMTP transcript:
+//	conn 1: 127.0.0.1:40112 -> 127.0.0.1:35431 at 10:31:07.112358
+//	      0.061ms S: 220 localhost ESMTP smtptest
+//	      ...
+package assert
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smtptest/smtptest"
+)
+
+// NullSender is the [Mail.From] that expects the null reverse-path <>, the
+// sender of bounces and auto-replies. (An empty From is not compared.)
+const NullSender = "<>"
+
+// Mail describes one expected message. Fields left zero are not compared.
+//
+// Addresses compare as SMTP does: the domain case-insensitively, the local
+// part exactly. Header values and Subject are compared after RFC 2047
+// decoding. Text and HTML are decoded from their transfer encoding and
+// charset before they are matched.
+type Mail struct {
+	// From is the envelope sender (MAIL FROM), or NullSender.
+	From string
+	// To are the envelope recipients (RCPT TO), all of them, in order.
+	To []string
+	// Subject is the decoded Subject header field, exactly.
+	Subject string
+	// Header lists header fields that must be present with exactly these
+	// values (decoded; the first field of a name counts). Names are
+	// case-insensitive. Fields not listed are not compared.
+	Header map[string]string
+	// Text matches the plain-text body ([smtptest.Message.TextBody]).
+	Text Match
+	// HTML matches the HTML body ([smtptest.Message.HTMLBody]).
+	HTML Match
+	// Attachments are all the attachments, in order. Within each, zero
+	// fields are not compared. nil: not compared; an empty non-nil slice:
+	// the message must have none.
+	Attachments []smtptest.Attachment
+}
+
+// Match says how a body must look. Make one with [Exactly], [Containing]
+// or [Matching]; the zero Match is not compared.
+type Match struct {
+	op  matchOp
+	s   string
+	re  *regexp.Regexp
+	err error // got side only: the body could not be read
+}
+
+type matchOp uint8
+
+const (
+	opNone matchOp = iota
+	opExactly
+	opContaining
+	opMatching
+	opFailed
+)
+
+// Exactly matches a body that is s. CRLF line endings count as LF on both
+// sides, and line breaks at the very end are ignored, so
+// Exactly("Hello\n") matches a body "Hello\r\n" or "Hello".
+func Exactly(s string) Match { return Match{op: opExactly, s: s} }
+
+// Containing matches a body that contains s (CRLF read as LF on both
+// sides).
+func Containing(s string) Match { return Match{op: opContaining, s: s} }
+
+// Matching matches a body in which the regular expression pattern finds a
+// match (CRLF read as LF). It panics if pattern does not compile, as
+// regexp.MustCompile does: patterns are written in tests.
+func Matching(pattern string) Match {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		panic("assert: Matching: " + err.Error())
+	}
+	return Match{op: opMatching, s: pattern, re: re}
+}
+
+// String describes m as failure messages show it: the body itself for
+// Exactly, `containing "..."` and `matching /.../` for the others.
+func (m Match) String() string {
+	switch m.op {
+	case opExactly:
+		return m.s
+	case opContaining:
+		return fmt.Sprintf("containing %q", m.s)
+	case opMatching:
+		return fmt.Sprintf("matching /%s/", m.s)
+	case opFailed:
+		return fmt.Sprintf("(%v)", m.err)
+	}
+	return "(not compared)"
+}
+
+func (m Match) isZero() bool { return m.op == opNone }
+
+// matches reports whether body satisfies m.
+func (m Match) matches(body string) bool {
+	body = normalizeLines(body)
+	switch m.op {
+	case opExactly:
+		return trimEnd(body) == trimEnd(normalizeLines(m.s))
+	case opContaining:
+		return strings.Contains(body, normalizeLines(m.s))
+	case opMatching:
+		return m.re.MatchString(body)
+	}
+	return false
+}
+
+func normalizeLines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+func trimEnd(s string) string        { return strings.TrimRight(s, "\r\n") }
+
+// Rejection describes one expected refusal, as [smtptest.Server.Rejections]
+// records it. Fields left zero are not compared.
+type Rejection struct {
+	Stage        smtptest.Stage
+	Arg          string            // the address (compared as SMTP does), domain or mechanism refused
+	Code         int               // the reply code, e.g. 550
+	EnhancedCode smtp.EnhancedCode // e.g. {5, 1, 1}
+	Text         Match             // the reply text
+}
+
+// Checker runs the assertions with options: a time to wait for mail sent
+// in the background, and extra cmp.Options. The zero Checker, which the
+// package-level functions use, waits for nothing. A Checker is a value;
+// its methods do not change it.
+type Checker struct {
+	wait time.Duration
+	opts []cmp.Option
+}
+
+// Within returns a Checker that waits up to d for the expected mail (or
+// rejections) to arrive before it compares. It waits on the server's
+// record, waking as each message arrives, never by sleeping.
+// [Checker.NoMail] waits the whole of d for mail that must not come.
+func Within(d time.Duration) Checker { return Checker{}.Within(d) }
+
+// With returns a Checker that passes opts to go-cmp, in addition to its
+// own, when it compares expectations with what arrived.
+func With(opts ...cmp.Option) Checker { return Checker{}.With(opts...) }
+
+// Within returns a copy of c that waits up to d.
+func (c Checker) Within(d time.Duration) Checker {
+	c.wait = d
+	return c
+}
+
+// With returns a copy of c with opts added.
+func (c Checker) With(opts ...cmp.Option) Checker {
+	c.opts = append(append([]cmp.Option(nil), c.opts...), opts...)
+	return c
+}
+
+// Delivered checks that the server received exactly the messages want, in
+// this order, and reports each difference. It returns whether the check
+// passed.
+func Delivered(t testing.TB, srv *smtptest.Server, want ...Mail) bool {
+	t.Helper()
+	return Checker{}.Delivered(t, srv, want...)
+}
+
+// DeliveredInAnyOrder checks that the server received exactly the messages
+// want, in any order.
+func DeliveredInAnyOrder(t testing.TB, srv *smtptest.Server, want ...Mail) bool {
+	t.Helper()
+	return Checker{}.DeliveredInAnyOrder(t, srv, want...)
+}
+
+// Includes checks that at least one message the server received matches
+// want; others may have arrived too.
+func Includes(t testing.TB, srv *smtptest.Server, want Mail) bool {
+	t.Helper()
+	return Checker{}.Includes(t, srv, want)
+}
+
+// Count checks that the server received exactly n messages.
+func Count(t testing.TB, srv *smtptest.Server, n int) bool {
+	t.Helper()
+	return Checker{}.Count(t, srv, n)
+}
+
+// NoMail checks that the server received no message at all.
+func NoMail(t testing.TB, srv *smtptest.Server) bool {
+	t.Helper()
+	return Checker{}.NoMail(t, srv)
+}
+
+// Rejected checks that the server made exactly the refusals want, in this
+// order ([smtptest.Server.Rejections]).
+func Rejected(t testing.TB, srv *smtptest.Server, want ...Rejection) bool {
+	t.Helper()
+	return Checker{}.Rejected(t, srv, want...)
+}
+
+// Delivered is [Delivered], with c's options.
+func (c Checker) Delivered(t testing.TB, srv *smtptest.Server, want ...Mail) bool {
+	t.Helper()
+	got := c.messages(srv, len(want))
+	if len(got) == len(want) {
+		var b strings.Builder
+		for i := range want {
+			if diff := c.diff(want[i], view(want[i], got[i])); diff != "" {
+				fmt.Fprintf(&b, "assert.Delivered: message %d of %d mismatch (-want +got):\n%s", i+1, len(want), diff)
+			}
+		}
+		if b.Len() == 0 {
+			return true
+		}
+		c.fail(t, srv, got, b.String())
+		return false
+	}
+	views := make([]Mail, len(got))
+	for i, m := range got {
+		if i < len(want) {
+			views[i] = view(want[i], m)
+		} else {
+			views[i] = brief(m)
+		}
+	}
+	c.fail(t, srv, got, fmt.Sprintf("assert.Delivered: got %d message(s), want %d (-want +got):\n%s",
+		len(got), len(want), c.diff(want, views)))
+	return false
+}
+
+// DeliveredInAnyOrder is [DeliveredInAnyOrder], with c's options.
+func (c Checker) DeliveredInAnyOrder(t testing.TB, srv *smtptest.Server, want ...Mail) bool {
+	t.Helper()
+	got := c.messages(srv, len(want))
+	pair := c.assign(want, got)
+	var b strings.Builder
+	if len(got) != len(want) {
+		fmt.Fprintf(&b, "assert.DeliveredInAnyOrder: got %d message(s), want %d\n", len(got), len(want))
+	}
+	used := make([]bool, len(got))
+	for _, j := range pair {
+		if j >= 0 {
+			used[j] = true
+		}
+	}
+	for i, j := range pair {
+		if j >= 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "assert.DeliveredInAnyOrder: no message matches want[%d]", i)
+		if k := c.closest(want[i], got, used); k >= 0 {
+			fmt.Fprintf(&b, "; the closest is message %d (-want +got):\n%s", k+1, c.diff(want[i], view(want[i], got[k])))
+		} else {
+			b.WriteString("\n")
+		}
+	}
+	if len(got) > len(want) {
+		for j, m := range got {
+			if !used[j] {
+				fmt.Fprintf(&b, "assert.DeliveredInAnyOrder: message %d is not expected: %s\n", j+1, m)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return true
+	}
+	c.fail(t, srv, got, b.String())
+	return false
+}
+
+// Includes is [Includes], with c's options. With [Within], it returns as
+// soon as a matching message arrives.
+func (c Checker) Includes(t testing.TB, srv *smtptest.Server, want Mail) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
+	defer cancel()
+	var got []*smtptest.Message
+	for seen := 0; ; seen = len(got) {
+		var err error
+		got, err = srv.WaitForMessagesContext(ctx, seen+1)
+		for _, m := range got[min(seen, len(got)):] {
+			if cmp.Equal(want, view(want, m), c.cmpOptions()...) {
+				return true
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	msg := "assert.Includes: no message matches"
+	if k := c.closest(want, got, make([]bool, len(got))); k >= 0 {
+		msg += fmt.Sprintf("; the closest is message %d (-want +got):\n%s", k+1, c.diff(want, view(want, got[k])))
+	}
+	c.fail(t, srv, got, msg)
+	return false
+}
+
+// Count is [Count], with c's options.
+func (c Checker) Count(t testing.TB, srv *smtptest.Server, n int) bool {
+	t.Helper()
+	got := c.messages(srv, n)
+	if len(got) == n {
+		return true
+	}
+	c.fail(t, srv, got, fmt.Sprintf("assert.Count: got %d message(s), want %d", len(got), n))
+	return false
+}
+
+// NoMail is [NoMail], with c's options. With [Within], it waits the whole
+// time for a message that must not come, and fails as soon as one does.
+func (c Checker) NoMail(t testing.TB, srv *smtptest.Server) bool {
+	t.Helper()
+	got := c.messages(srv, 1)
+	if len(got) == 0 {
+		return true
+	}
+	c.fail(t, srv, got, fmt.Sprintf("assert.NoMail: got %d message(s), want none", len(got)))
+	return false
+}
+
+// Rejected is [Rejected], with c's options.
+func (c Checker) Rejected(t testing.TB, srv *smtptest.Server, want ...Rejection) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
+	defer cancel()
+	got, _ := srv.WaitForRejectionsContext(ctx, len(want))
+	views := make([]Rejection, len(got))
+	for i, r := range got {
+		var w Rejection
+		if i < len(want) {
+			w = want[i]
+		} else {
+			w = Rejection{Stage: r.Stage, Arg: r.Arg, Code: r.Reply.Code, Text: Exactly(r.Reply.Message)}
+		}
+		views[i] = viewRejection(w, r)
+	}
+	diff := c.diff(want, views)
+	if diff == "" {
+		return true
+	}
+	var list strings.Builder
+	fmt.Fprintf(&list, "%d rejection(s) made:", len(got))
+	for i, r := range got {
+		fmt.Fprintf(&list, "\n  %d. %s (conn %d)", i+1, r, r.ConnID)
+	}
+	t.Errorf("assert.Rejected: rejections mismatch (-want +got):\n%s%s\nSMTP transcript:\n%s", diff, list.String(), srv.TranscriptForFailure())
+	return false
+}
+
+// messages returns what srv received, after waiting (with Within) until it
+// holds n messages.
+func (c Checker) messages(srv *smtptest.Server, n int) []*smtptest.Message {
+	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
+	defer cancel()
+	got, _ := srv.WaitForMessagesContext(ctx, n)
+	return got
+}
+
+// matchComparer compares Matches by what they say; diffs print them with
+// their String method.
+var matchComparer = cmp.Comparer(func(a, b Match) bool {
+	return a.op == b.op && a.s == b.s && (a.op != opFailed || a.err.Error() == b.err.Error())
+})
+
+// cmpOptions are the package's own options and the user's.
+func (c Checker) cmpOptions() []cmp.Option {
+	return append([]cmp.Option{matchComparer}, c.opts...)
+}
+
+func (c Checker) diff(want, got any) string {
+	return cmp.Diff(want, got, c.cmpOptions()...)
+}
+
+// fail reports msg with the list of messages received and the transcript.
+func (c Checker) fail(t testing.TB, srv *smtptest.Server, got []*smtptest.Message, msg string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(strings.TrimSuffix(msg, "\n"))
+	fmt.Fprintf(&b, "\n%d message(s) received:", len(got))
+	for i, m := range got {
+		fmt.Fprintf(&b, "\n  %d. %s", i+1, m)
+	}
+	fmt.Fprintf(&b, "\nSMTP transcript:\n%s", srv.TranscriptForFailure())
+	t.Errorf("%s", b.String())
+}
+
+// assign pairs each want with a distinct message that matches it, as many
+// as possible (augmenting paths: a message that fits several wants goes
+// where it is needed). pair[i] is the message index for want[i], or -1.
+func (c Checker) assign(want []Mail, got []*smtptest.Message) []int {
+	opts := c.cmpOptions()
+	fits := make([][]bool, len(want))
+	for i, w := range want {
+		fits[i] = make([]bool, len(got))
+		for j, m := range got {
+			fits[i][j] = cmp.Equal(w, view(w, m), opts...)
+		}
+	}
+	owner := make([]int, len(got)) // want index holding each message, or -1
+	for j := range owner {
+		owner[j] = -1
+	}
+	var try func(i int, seen []bool) bool
+	try = func(i int, seen []bool) bool {
+		for j := range got {
+			if fits[i][j] && !seen[j] {
+				seen[j] = true
+				if owner[j] < 0 || try(owner[j], seen) {
+					owner[j] = i
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i := range want {
+		try(i, make([]bool, len(got)))
+	}
+	pair := make([]int, len(want))
+	for i := range pair {
+		pair[i] = -1
+	}
+	for j, i := range owner {
+		if i >= 0 {
+			pair[i] = j
+		}
+	}
+	return pair
+}
+
+// closest returns the unused message that differs from want in the fewest
+// fields, or -1 if there is none.
+func (c Checker) closest(want Mail, got []*smtptest.Message, used []bool) int {
+	best, bestScore := -1, 0
+	for j, m := range got {
+		if used[j] {
+			continue
+		}
+		v := view(want, m)
+		score := 0
+		for _, same := range []bool{
+			want.From == v.From,
+			cmp.Equal(want.To, v.To),
+			want.Subject == v.Subject,
+			cmp.Equal(want.Header, v.Header),
+			want.Text == v.Text,
+			want.HTML == v.HTML,
+			cmp.Equal(want.Attachments, v.Attachments),
+		} {
+			if !same {
+				score++
+			}
+		}
+		if best < 0 || score < bestScore {
+			best, bestScore = j, score
+		}
+	}
+	return best
+}
+
+// view projects m onto the fields want sets, so that cmp.Diff(want, view)
+// shows only what differs: a field want leaves zero is zero in the view,
+// and a field that satisfies want (an address differing only in the case
+// of its domain, a body a Match accepts) takes want's value.
+func view(want Mail, m *smtptest.Message) Mail {
+	var v Mail
+	if want.From != "" {
+		v.From = m.From
+		if v.From == "" {
+			v.From = NullSender
+		}
+		if sameAddr(want.From, v.From) {
+			v.From = want.From
+		}
+	}
+	if want.To != nil {
+		v.To = append([]string{}, m.To...)
+		for i := range min(len(want.To), len(v.To)) {
+			if sameAddr(want.To[i], v.To[i]) {
+				v.To[i] = want.To[i]
+			}
+		}
+	}
+	if want.Subject != "" {
+		s, err := m.Subject()
+		if err != nil {
+			s = fmt.Sprintf("%s (%v)", s, err)
+		}
+		v.Subject = s
+	}
+	if want.Header != nil {
+		v.Header = map[string]string{}
+		h, err := m.Header()
+		for k := range want.Header {
+			if err != nil {
+				v.Header[k] = fmt.Sprintf("(%v)", err)
+			} else if h.Has(k) {
+				val, err := h.Text(k)
+				if err != nil {
+					val = h.Get(k)
+				}
+				v.Header[k] = val
+			}
+		}
+	}
+	v.Text = viewBody(want.Text, m.TextBody)
+	v.HTML = viewBody(want.HTML, m.HTMLBody)
+	if want.Attachments != nil {
+		atts, err := m.Attachments()
+		if err != nil {
+			atts = []smtptest.Attachment{{Filename: fmt.Sprintf("(%v)", err)}}
+		}
+		v.Attachments = []smtptest.Attachment{}
+		for i, a := range atts {
+			if i < len(want.Attachments) {
+				a = viewAttachment(want.Attachments[i], a)
+			}
+			v.Attachments = append(v.Attachments, a)
+		}
+	}
+	return v
+}
+
+// brief shows an unexpected message by its envelope and subject.
+func brief(m *smtptest.Message) Mail {
+	v := Mail{From: m.From, To: append([]string{}, m.To...)}
+	if v.From == "" {
+		v.From = NullSender
+	}
+	v.Subject, _ = m.Subject()
+	return v
+}
+
+func viewBody(want Match, body func() (string, error)) Match {
+	if want.isZero() {
+		return Match{}
+	}
+	s, err := body()
+	switch {
+	case err != nil:
+		return Match{op: opFailed, err: err}
+	case want.matches(s):
+		return want
+	}
+	return Exactly(s)
+}
+
+func viewAttachment(want, got smtptest.Attachment) smtptest.Attachment {
+	if want.Filename == "" {
+		got.Filename = ""
+	}
+	if want.ContentType == "" {
+		got.ContentType = ""
+	} else if strings.EqualFold(want.ContentType, got.ContentType) {
+		got.ContentType = want.ContentType
+	}
+	if want.Disposition == "" {
+		got.Disposition = ""
+	}
+	if want.ContentID == "" {
+		got.ContentID = ""
+	}
+	if want.Data == nil {
+		got.Data = nil
+	}
+	return got
+}
+
+func viewRejection(want Rejection, r smtptest.Rejection) Rejection {
+	var v Rejection
+	if want.Stage != 0 {
+		v.Stage = r.Stage
+	}
+	if want.Arg != "" {
+		v.Arg = r.Arg
+		if sameAddr(want.Arg, r.Arg) {
+			v.Arg = want.Arg
+		}
+	}
+	if want.Code != 0 {
+		v.Code = r.Reply.Code
+	}
+	if want.EnhancedCode != (smtp.EnhancedCode{}) {
+		v.EnhancedCode = r.Reply.EnhancedCode
+	}
+	v.Text = viewBody(want.Text, func() (string, error) { return r.Reply.Message, nil })
+	return v
+}
+
+// sameAddr compares two addresses as SMTP does: the local part exactly,
+// the domain without regard to case.
+func sameAddr(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ia, ib := strings.LastIndexByte(a, '@'), strings.LastIndexByte(b, '@')
+	if ia < 0 || ib < 0 {
+		return false
+	}
+	return a[:ia] == b[:ib] && strings.EqualFold(a[ia:], b[ib:])
+}
