@@ -201,7 +201,9 @@ func TestDeliveredInAnyOrder(t *testing.T) {
 func TestIncludes(t *testing.T) {
 	srv := server(t, [3]string{"a@example.com", "b@example.org", welcome}, [3]string{"c@example.com", "d@example.org", plain})
 	wantPass(t, func(t testing.TB) bool { return assert.Includes(t, srv, assert.Mail{To: []string{"d@example.org"}}) })
-	wantFail(t, func(t testing.TB) bool { return assert.Includes(t, srv, assert.Mail{To: []string{"d@example.org"}, Subject: "Welcome, Ann"}) },
+	wantFail(t, func(t testing.TB) bool {
+		return assert.Includes(t, srv, assert.Mail{To: []string{"d@example.org"}, Subject: "Welcome, Ann"})
+	},
 		"assert.Includes: no message matches; the closest is message", "2 message(s) received:")
 	empty := server(t)
 	wantFail(t, func(t testing.TB) bool { return assert.Includes(t, empty, assert.Mail{}) },
@@ -269,7 +271,7 @@ func TestWithinWaitsForBackgroundMail(t *testing.T) {
 	}
 
 	quiet := server(t)
-	wantPass(t, func(t testing.TB) bool { return assert.Within(20 * time.Millisecond).NoMail(t, quiet) })
+	wantPass(t, func(t testing.TB) bool { return assert.Within(20*time.Millisecond).NoMail(t, quiet) })
 	wantFail(t, func(t testing.TB) bool { return assert.Within(20*time.Millisecond).Count(t, quiet, 1) }, "got 0 message(s), want 1")
 
 	refused := smtptest.NewServer(t, smtptest.Hooks{ValidateSender: func(string) error { return errors.New("no") }})
