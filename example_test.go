@@ -15,32 +15,13 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/tbtest"
 )
 
-// exampleT stands in for the *testing.T of a real test, so that the
-// examples run and their output is checked. In a test, use t itself.
-type exampleT struct {
-	testing.TB
-	cleanups []func()
-}
-
-func (t *exampleT) Helper()                           {}
-func (t *exampleT) Cleanup(f func())                  { t.cleanups = append(t.cleanups, f) }
-func (t *exampleT) Failed() bool                      { return false }
-func (t *exampleT) Logf(format string, args ...any)   { fmt.Printf(format+"\n", args...) }
-func (t *exampleT) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
-func (t *exampleT) Fatal(args ...any)                 { log.Fatal(args...) }
-func (t *exampleT) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
-
-// runTest runs f the way `go test` runs a test function: with a t, and the
-// cleanups after it.
-func runTest(f func(t testing.TB)) {
-	t := &exampleT{}
-	f(t)
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
-}
+// runTest runs f the way `go test` runs a test function, with a stand-in
+// for its *testing.T whose reports are printed, so that the examples run
+// and their output is checked. In a test, use t itself.
+var runTest = tbtest.Example
 
 // The code under test sends mail to the server's address; the test reads
 // what arrived.

@@ -241,6 +241,9 @@ func TestRejected(t *testing.T) {
 		})
 	})
 	wantPass(t, func(t testing.TB) bool { return assert.Rejected(t, srv, assert.Rejection{}) })
+	clean := server(t, [3]string{"a@example.com", "b@example.org", plain})
+	wantPass(t, func(t testing.TB) bool { return assert.Rejected(t, clean) })
+	wantPass(t, func(t testing.TB) bool { return assert.Rejected(t, clean, []assert.Rejection{}...) })
 	wantFail(t, func(t testing.TB) bool {
 		return assert.Rejected(t, srv, assert.Rejection{Stage: smtptest.StageMail, Code: 451})
 	}, "assert.Rejected: rejections mismatch (-want +got):", `- Stage: s"MAIL",`, `+ Stage: s"RCPT",`, `- Code: 451,`, `+ Code: 550,`,

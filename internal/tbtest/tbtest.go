@@ -1,5 +1,6 @@
 // Package tbtest provides a fake testing.TB for testing test helpers: it
-// records what they log and report instead of failing the real test.
+// records what they log and report instead of failing the real test, or
+// prints it, for runnable Examples.
 package tbtest
 
 import (
@@ -11,7 +12,7 @@ import (
 	"testing"
 )
 
-// TB is a fake testing.TB. Its zero value is not usable; make one with Run.
+// TB is a fake testing.TB. Make one with Run (or Example).
 // Methods it does not override (TempDir, Setenv, ...) go to the real test.
 type TB struct {
 	testing.TB // the real test, for the methods TB does not override
@@ -22,6 +23,7 @@ type TB struct {
 	failed   bool
 	fatal    bool
 	cleanups []func()
+	print    bool // Example: print logs and reports to standard output
 }
 
 // Run calls f with a fake TB on a goroutine of its own (so that Fatal can
@@ -91,6 +93,9 @@ func (tb *TB) log(s string) {
 	tb.mu.Lock()
 	tb.logs = append(tb.logs, strings.TrimSuffix(s, "\n"))
 	tb.mu.Unlock()
+	if tb.print {
+		fmt.Println(printed(strings.TrimSuffix(s, "\n")))
+	}
 }
 
 func (tb *TB) err(s string) {
@@ -98,6 +103,9 @@ func (tb *TB) err(s string) {
 	tb.errs = append(tb.errs, strings.TrimSuffix(s, "\n"))
 	tb.failed = true
 	tb.mu.Unlock()
+	if tb.print {
+		fmt.Println(printed(strings.TrimSuffix(s, "\n")))
+	}
 }
 
 // Logs returns what was logged with Log and Logf, one entry per call.
@@ -136,4 +144,29 @@ func (tb *TB) Text() string {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	return strings.Join(append(append([]string(nil), tb.logs...), tb.errs...), "\n")
+}
+
+// Example runs f the way `go test` runs a test function, with a fake TB
+// that prints what f logs and reports to standard output, so that a
+// runnable Example can show a failure in its checked output. The printed
+// text is made the same on every run: go-cmp's random no-break spaces
+// become spaces, and an SMTP transcript (ports, times) becomes "[...]".
+func Example(f func(t testing.TB)) {
+	tb := &TB{print: true}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer tb.runCleanups()
+		f(tb)
+	}()
+	<-done
+}
+
+// printed makes s stable for an Example's output.
+func printed(s string) string {
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	if i := strings.Index(s, "SMTP transcript:\n"); i >= 0 {
+		s = s[:i] + "SMTP transcript:\n[...]"
+	}
+	return s
 }

@@ -1,0 +1,219 @@
+package assert_test
+
+import (
+	"errors"
+	"fmt"
+	"net/smtp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/assert"
+	"github.com/smtptest/smtptest/internal/tbtest"
+)
+
+// runTest runs f the way `go test` runs a test function, with a stand-in
+// for its *testing.T whose reports are printed, so that the examples run
+// and their output is checked. In a test, use t itself.
+var runTest = tbtest.Example
+
+// sendWelcome is the code under test: it mails a welcome message to each
+// new user, and stops at the first address the server refuses.
+func sendWelcome(smtpAddr string, users ...string) error {
+	for _, u := range users {
+		name, _, _ := strings.Cut(u, "@")
+		msg := fmt.Sprintf("From: noreply@example.com\r\nTo: %s\r\nSubject: Welcome, %s\r\n\r\nHello %s, click https://example.com/verify to start.\r\n", u, name, name)
+		if err := smtp.SendMail(smtpAddr, nil, "noreply@example.com", []string{u}, []byte(msg)); err != nil {
+			return fmt.Errorf("welcome %s: %w", u, err)
+		}
+	}
+	return nil
+}
+
+func ExampleDelivered() {
+	runTest(func(t testing.TB) { // func TestSignupSendsWelcome(t *testing.T) {
+		srv := smtptest.NewServer(t)
+
+		if err := sendWelcome(srv.Addr(), "ann@example.org"); err != nil {
+			t.Fatal(err)
+		}
+
+		ok := assert.Delivered(t, srv, assert.Mail{
+			From:    "noreply@example.com",
+			To:      []string{"ann@example.org"},
+			Subject: "Welcome, ann",
+			Text:    assert.Containing("https://example.com/verify"),
+		})
+		fmt.Println("passed:", ok)
+	})
+	// Output:
+	// passed: true
+}
+
+// What a failure shows: which expectation failed, the diff (-want +got),
+// the messages that did arrive, and the SMTP transcript (shortened here:
+// it holds ports and times that change from run to run).
+func ExampleDelivered_failure() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"},
+			[]byte("Subject: Welcome, {{name}}\r\n\r\nHello!\r\n"))
+
+		assert.Delivered(t, srv, assert.Mail{
+			From:    "noreply@example.com",
+			To:      []string{"ann@example.org"},
+			Subject: "Welcome, Ann",
+		})
+	})
+	// Output:
+	// assert.Delivered: message 1 of 1 mismatch (-want +got):
+	//   assert.Mail{
+	//   	From:    "noreply@example.com",
+	//   	To:      {"ann@example.org"},
+	// - 	Subject: "Welcome, Ann",
+	// + 	Subject: "Welcome, {{name}}",
+	//   	Header:  nil,
+	//   	Text:    s"(not compared)",
+	//   	... // 2 identical fields
+	//   }
+	// 1 message(s) received:
+	//   1. from <noreply@example.com> to <ann@example.org> subject "Welcome, {{name}}" (38 bytes, conn 1)
+	// SMTP transcript:
+	// [...]
+}
+
+// A table-driven test: each row installs the server behaviour it needs
+// (hooks, and any other option) and states the mail and the refusals it
+// expects.
+func Example_tableDriven() {
+	refuse := func(domain string) smtptest.Hooks {
+		return smtptest.Hooks{ValidateRecipient: func(to string) error {
+			if strings.HasSuffix(to, "@"+domain) {
+				return errors.New("no such domain")
+			}
+			return nil
+		}}
+	}
+	tests := []struct {
+		name    string
+		server  []smtptest.Option
+		users   []string
+		wantErr bool
+		mail    []assert.Mail
+		refused []assert.Rejection
+	}{
+		{
+			name:  "one user",
+			users: []string{"ann@example.org"},
+			mail:  []assert.Mail{{To: []string{"ann@example.org"}, Subject: "Welcome, ann"}},
+		},
+		{
+			name:  "two users, in order",
+			users: []string{"ann@example.org", "bob@example.net"},
+			mail: []assert.Mail{
+				{To: []string{"ann@example.org"}},
+				{To: []string{"bob@example.net"}, Text: assert.Matching(`Hello bob, click https://\S+`)},
+			},
+		},
+		{
+			name:    "refused recipient stops the run",
+			server:  []smtptest.Option{refuse("bad.example")},
+			users:   []string{"ann@example.org", "eve@bad.example", "bob@example.net"},
+			wantErr: true,
+			mail:    []assert.Mail{{To: []string{"ann@example.org"}}},
+			refused: []assert.Rejection{{Stage: smtptest.StageRcpt, Arg: "eve@bad.example", Code: 550}},
+		},
+	}
+	for _, tt := range tests {
+		runTest(func(t testing.TB) { // t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.NewServer(t, tt.server...)
+
+			err := sendWelcome(srv.Addr(), tt.users...)
+
+			if (err != nil) != tt.wantErr {
+				t.Errorf("sendWelcome: %v, want error %v", err, tt.wantErr)
+			}
+			ok := assert.Delivered(t, srv, tt.mail...)
+			ok = assert.Rejected(t, srv, tt.refused...) && ok
+			fmt.Println(tt.name, ok)
+		})
+	}
+	// Output:
+	// one user true
+	// two users, in order true
+	// refused recipient stops the run true
+}
+
+// Within waits for mail sent in the background, waking as each message
+// arrives.
+func ExampleWithin() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+
+		go sendWelcome(srv.Addr(), "ann@example.org", "bob@example.net")
+
+		ok := assert.Within(10*time.Second).DeliveredInAnyOrder(t, srv,
+			assert.Mail{To: []string{"bob@example.net"}},
+			assert.Mail{To: []string{"ann@example.org"}},
+		)
+		fmt.Println(ok)
+	})
+	// Output:
+	// true
+}
+
+func ExampleIncludes() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		sendWelcome(srv.Addr(), "ann@example.org", "bob@example.net")
+
+		fmt.Println(assert.Includes(t, srv, assert.Mail{To: []string{"bob@EXAMPLE.NET"}})) // domains compare without case
+		fmt.Println(assert.Count(t, srv, 2))
+	})
+	// Output:
+	// true
+	// true
+}
+
+// NoMail with Within checks that nothing arrives for a while: here, that
+// an invalid address is not mailed at all.
+func ExampleNoMail() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		sendWelcome(srv.Addr()) // no users
+
+		fmt.Println(assert.Within(50 * time.Millisecond).NoMail(t, srv))
+	})
+	// Output:
+	// true
+}
+
+// Expect the null sender <> (bounces, auto-replies) with NullSender: an
+// empty From means "not compared".
+func ExampleNullSender() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		smtp.SendMail(srv.Addr(), nil, "", []string{"ann@example.org"}, []byte("Subject: Undeliverable: hello\r\n\r\n"))
+
+		fmt.Println(assert.Delivered(t, srv, assert.Mail{From: assert.NullSender, Subject: "Undeliverable: hello"}))
+	})
+	// Output:
+	// true
+}
+
+// With passes cmp.Options through: here cmpopts.SortSlices makes the
+// comparison of recipients ignore their order.
+func ExampleWith() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"bob@example.net", "ann@example.org"}, []byte("Subject: team news\r\n\r\n"))
+
+		sortTo := cmpopts.SortSlices(func(a, b string) bool { return a < b })
+		fmt.Println(assert.With(sortTo).Delivered(t, srv, assert.Mail{To: []string{"ann@example.org", "bob@example.net"}}))
+	})
+	// Output:
+	// true
+}
