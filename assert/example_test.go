@@ -185,7 +185,7 @@ func ExampleNoMail() {
 		srv := smtptest.NewServer(t)
 		sendWelcome(srv.Addr()) // no users
 
-		fmt.Println(assert.Within(50 * time.Millisecond).NoMail(t, srv))
+		fmt.Println(assert.Within(50*time.Millisecond).NoMail(t, srv))
 	})
 	// Output:
 	// true
