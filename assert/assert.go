@@ -293,7 +293,7 @@ func (c Checker) DeliveredInAnyOrder(t testing.TB, srv *smtptest.Server, want ..
 		if j >= 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "assert.DeliveredInAnyOrder: no message matches want[%d]", i)
+		fmt.Fprintf(&b, "assert.DeliveredInAnyOrder: no message matches expectation %d of %d", i+1, len(want))
 		if k := c.closest(want[i], got, used); k >= 0 {
 			fmt.Fprintf(&b, "; the closest is message %d (-want +got):\n%s", k+1, c.diff(want[i], view(want[i], got[k])))
 		} else {

@@ -191,7 +191,7 @@ func TestDeliveredInAnyOrder(t *testing.T) {
 	})
 	wantFail(t, func(t testing.TB) bool {
 		return assert.DeliveredInAnyOrder(t, srv, assert.Mail{Subject: "Reminder"}, assert.Mail{Subject: "Goodbye"})
-	}, "assert.DeliveredInAnyOrder: no message matches want[1]; the closest is message 1 (-want +got):",
+	}, "assert.DeliveredInAnyOrder: no message matches expectation 2 of 2; the closest is message 1 (-want +got):",
 		`- 	Subject: "Goodbye"`, `+ 	Subject: "Welcome, Ann"`)
 	wantFail(t, func(t testing.TB) bool { return assert.DeliveredInAnyOrder(t, srv, assert.Mail{Subject: "Reminder"}) },
 		"got 2 message(s), want 1",
