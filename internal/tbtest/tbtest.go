@@ -31,14 +31,19 @@ type TB struct {
 func Run(t testing.TB, f func(tb *TB)) *TB {
 	t.Helper()
 	tb := &TB{TB: t}
+	tb.run(func() { f(tb) })
+	return tb
+}
+
+// run calls f on a goroutine of its own, then the cleanups, and waits.
+func (tb *TB) run(f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer tb.runCleanups()
-		f(tb)
+		f()
 	}()
 	<-done
-	return tb
 }
 
 func (tb *TB) runCleanups() {
@@ -153,13 +158,7 @@ func (tb *TB) Text() string {
 // become spaces, and an SMTP transcript (ports, times) becomes "[...]".
 func Example(f func(t testing.TB)) {
 	tb := &TB{print: true}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer tb.runCleanups()
-		f(tb)
-	}()
-	<-done
+	tb.run(func() { f(tb) })
 }
 
 // printed makes s stable for an Example's output.
