@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -83,6 +85,12 @@ type conn struct {
 	remote netip.AddrPort
 	tr     *transcript
 
+	done       chan struct{} // closed by stop: ends fault delays
+	stopOnce   sync.Once
+	dropped    atomic.Bool // a fault dropped the connection (from any goroutine)
+	faultState connFaults
+	sess       *session // set at the first HELO/EHLO
+
 	// Session facts, set on the connection goroutine and read by the
 	// session on it (Mail copies them into the transaction).
 	tls      *TLSInfo
@@ -97,11 +105,13 @@ type conn struct {
 	cmd     command
 	dead    bool // the client is gone: replies can no longer reach it
 
-	dot      dotState // DATA: go-smtp's end-of-data state machine, mirrored
-	bdatLeft int64    // BDAT: bytes of the chunk still to come
-	bodyLen  int64    // bytes of the body (DATA) or chunk (BDAT) so far
-	head     [40]byte // their first bytes, for the transcript
-	headLen  int
+	dot        dotState // DATA: go-smtp's end-of-data state machine, mirrored
+	bdatLeft   int64    // BDAT: bytes of the chunk still to come
+	bdatActive bool     // a BDAT transaction has begun: the next BDAT is not the DATA stage
+	dropLeft   int64    // > 0: a fault drops the connection after this many more body bytes
+	bodyLen    int64    // bytes of the body (DATA) or chunk (BDAT) so far
+	head       [40]byte // their first bytes, for the transcript
+	headLen    int
 
 	greeted    bool // go-smtp's own greeting has been replaced
 	out        []byte
@@ -198,18 +208,96 @@ func (c *conn) nextCommand() error {
 		return nil
 	}
 
-	if verb == "BDAT" {
-		if size, last, ok := parseBDAT(line); ok && size > 0 {
-			// go-smtp reads the chunk whenever the arguments parse, even
-			// when it refuses the command.
+	if c.cmd.stage != 0 && (verb != "BDAT" || !c.bdatActive) && len(c.srv.loadFaults()) > 0 {
+		if handled, err := c.applyFaults(); handled || err != nil {
+			return err
+		}
+	}
+
+	if verb != "BDAT" {
+		c.bdatActive = false
+	} else if size, last, ok := parseBDAT(line); ok {
+		// go-smtp reads the chunk whenever the arguments parse, even when
+		// it refuses the command.
+		c.bdatActive = !last
+		c.cmd.line = append([]byte(nil), line...) // reading the chunk may overwrite the line
+		if last {
+			c.cmd.stage = StageEndOfData
+		}
+		if size > 0 {
 			c.mode, c.bdatLeft, c.bodyLen, c.headLen = modeBDAT, size, 0, 0
-			if last {
-				c.cmd.stage = StageEndOfData
-			}
 		}
 	}
 	c.pending = full
 	return nil
+}
+
+// applyFaults applies the faults of the command c.cmd: their delay, then a
+// reply or a drop instead of passing it to go-smtp. It reports whether the
+// command was handled.
+func (c *conn) applyFaults() (handled bool, err error) {
+	stage, verb := c.cmd.stage, c.cmd.verb
+	var arg string
+	var args []string
+	switch stage {
+	case StageHelo, StageAuth, StageMail, StageRcpt:
+		arg = argOf(verb, c.cmd.line)
+		args = []string{arg}
+	case StageData:
+		if c.sess != nil {
+			args = c.sess.to
+		}
+	}
+	delay, f := c.faultsAt(stage, args)
+	if delay > 0 {
+		c.tr.note("fault: delay " + delay.String())
+		if err := c.flush(); err != nil {
+			return true, c.readErr(err)
+		}
+		if !c.sleep(delay) {
+			return true, c.readErr(net.ErrClosed)
+		}
+	}
+	switch {
+	case f == nil:
+		return false, nil
+	case f.Drop && f.AfterBytes > 0:
+		c.dropLeft = f.AfterBytes // the command goes on; readBody drops
+		return false, nil
+	case f.Drop:
+		c.drop(stage, arg, string(c.cmd.line))
+		c.dead, c.mode = true, modeClosed
+		return true, io.EOF
+	}
+	rep := faultReply(f, stage)
+	c.reply(rep.Code, rep.EnhancedCode, rep.Message)
+	if verb == "BDAT" {
+		// The chunk follows the command anyway: drop it.
+		if size, _, ok := parseBDAT(c.cmd.line); ok {
+			return true, c.discard(size)
+		}
+	}
+	return true, nil
+}
+
+// discard reads and drops n bytes of the client's input.
+func (c *conn) discard(n int64) error {
+	for n > 0 {
+		if c.r == c.w {
+			if err := c.fill(); err != nil {
+				return err
+			}
+		}
+		k := min(n, int64(c.w-c.r))
+		c.r += int(k)
+		n -= k
+	}
+	return nil
+}
+
+// stop ends the connection's fault delays; Server.Close and Close call it.
+func (c *conn) stop() {
+	c.stopOnce.Do(func() { close(c.done) })
 }
 
 // readLine returns the client's next line without its ending (LF or
@@ -299,6 +387,10 @@ func (c *conn) readNet(b []byte) (int, error) {
 // should see: a timeout stays a timeout (go-smtp answers "421 4.4.2 Idle
 // timeout"); anything else ends the session quietly as io.EOF.
 func (c *conn) readErr(err error) error {
+	if c.dropped.Load() {
+		c.dead = true // noted by drop
+		return io.EOF
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() && !c.dead {
 		c.tr.note("read timed out after " + c.srv.cfg.readTimeout.String())
@@ -360,6 +452,14 @@ func (c *conn) readBody(p []byte) (int, error) {
 	} else {
 		c.bdatLeft -= int64(n)
 		end = c.bdatLeft == 0
+	}
+	if c.dropLeft > 0 {
+		if c.dropLeft -= int64(n); c.dropLeft <= 0 || end {
+			c.dropLeft = 0
+			c.drop(StageData, "", "")
+			c.dead, c.mode = true, modeClosed
+			return 0, io.EOF
+		}
 	}
 	c.bodyLen += int64(n)
 	if end && c.mode == modeData {
@@ -429,6 +529,25 @@ func (c *conn) Write(p []byte) (int, error) {
 // greet runs at the start of the session: ValidateHost, then the greeting.
 func (c *conn) greet() {
 	c.cmd = command{stage: StageConnect}
+	if len(c.srv.loadFaults()) > 0 {
+		delay, f := c.faultsAt(StageConnect, nil)
+		if delay > 0 {
+			c.tr.note("fault: delay " + delay.String())
+			if !c.sleep(delay) {
+				c.dead, c.mode = true, modeClosed
+				return
+			}
+		}
+		switch {
+		case f != nil && f.Drop:
+			c.drop(StageConnect, "", "")
+			c.dead, c.mode = true, modeClosed
+			return
+		case f != nil:
+			c.refuse(faultReply(f, StageConnect))
+			return
+		}
+	}
 	if h := c.srv.cfg.hooks.ValidateHost; h != nil {
 		rep := c.srv.callHook(c, "ValidateHost", &defaultHostReply, func() error {
 			return h(c.remote.Addr())
@@ -555,12 +674,16 @@ func (c *conn) observe() {
 		c.mode = modeClosed
 	case code == 354 && verb == "DATA":
 		c.mode, c.dot, c.bodyLen, c.headLen = modeData, 0, 0, 0
+		c.cmd.line = dataLine // reading the body may overwrite the line
 	case code == 334 && verb == "AUTH":
 		c.mode = modeSASL
 	case c.mode == modeSASL:
 		c.mode = modeCommand
 	}
-	if code >= 400 && !c.dead {
+	if code >= 400 && verb == "BDAT" {
+		c.bdatActive = false // go-smtp ended the transaction
+	}
+	if code >= 400 && !c.dead && !c.dropped.Load() {
 		c.srv.addRejection(c.rejection(parseReply(c.out[c.replyStart:c.scanned])))
 	}
 }
@@ -618,6 +741,7 @@ func (c *conn) Close() error {
 	}
 	c.closed = true
 	c.mode = modeClosed
+	c.stop()
 	if !c.dead {
 		c.tr.note("connection closed by the server")
 		// Bounded: a client that does not read must not hold up the end.
@@ -917,6 +1041,9 @@ func pathArg(s, prefix string) string {
 	b.WriteString(s[:end])
 	return b.String()
 }
+
+// dataLine stands for the DATA command once its body is being read.
+var dataLine = []byte("DATA")
 
 // saslCancel is the client's "*" that cancels a SASL exchange.
 var saslCancel = []byte("*\r\n")

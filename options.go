@@ -45,6 +45,9 @@ type config struct {
 	closeTimeout    time.Duration
 	hooks           Hooks
 	configure       []func(*smtp.Server)
+	faults          []Fault
+	seed            uint64
+	seedSet         bool
 }
 
 func defaultConfig() config {

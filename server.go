@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +44,11 @@ type Server struct {
 
 	logMu   sync.Mutex // guards logsOff and serializes reports
 	logsOff bool       // after Close: nothing more reaches the test
+
+	seed       uint64                        // for the faults' Rate draws
+	faultMu    sync.Mutex                    // serializes changes to faults
+	faults     atomic.Pointer[[]*faultEntry] // read on every command; replaced, never changed
+	faultsUsed atomic.Bool                   // some fault was given: log the seed on failure
 }
 
 // NewServer starts a server on 127.0.0.1 with a system-chosen port and
@@ -61,7 +68,13 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	t.Cleanup(func() {
 		s.Close()
-		if t.Failed() && !s.transcriptShown() {
+		if !t.Failed() {
+			return
+		}
+		if s.faultsUsed.Load() {
+			t.Logf("smtptest: the faults of the server at %s drew from smtptest.Seed(%d)", s.Addr(), s.seed)
+		}
+		if !s.transcriptShown() {
 			t.Logf("smtptest: SMTP transcript of the server at %s:\n%s", s.Addr(), s.Transcript())
 		}
 	})
@@ -93,6 +106,18 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 		serveDone: make(chan struct{}),
 		conns:     make(map[*conn]struct{}),
 		running:   make(map[*conn]string),
+	}
+	s.seed = cfg.seed
+	if !cfg.seedSet {
+		s.seed = rand.Uint64()
+	}
+	if len(cfg.faults) > 0 {
+		list := make([]*faultEntry, len(cfg.faults))
+		for i, f := range cfg.faults {
+			list[i] = newFaultEntry(f)
+		}
+		s.faults.Store(&list)
+		s.faultsUsed.Store(true)
 	}
 	s.smtp = smtp.NewServer(backend{s})
 	s.smtp.Domain = cfg.domain
@@ -187,6 +212,7 @@ type Config struct {
 	ReadTimeout     time.Duration
 	WriteTimeout    time.Duration
 	CloseTimeout    time.Duration
+	Seed            uint64 // the seed of the faults' Rate draws
 }
 
 // Config returns the server's effective configuration: the options given,
@@ -201,6 +227,7 @@ func (s *Server) Config() Config {
 		ReadTimeout:     s.cfg.readTimeout,
 		WriteTimeout:    s.cfg.writeTimeout,
 		CloseTimeout:    s.cfg.closeTimeout,
+		Seed:            s.seed,
 	}
 }
 
@@ -233,6 +260,7 @@ func (s *Server) close() {
 	s.ln.Close()
 	<-s.serveDone
 	for _, c := range conns {
+		c.stop()
 		c.raw.Close()
 	}
 
@@ -272,7 +300,7 @@ func (s *Server) isClosing() bool {
 func (s *Server) newConn(nc net.Conn) *conn {
 	now := time.Now()
 	remote := addrPort(nc.RemoteAddr())
-	c := &conn{srv: s, raw: nc, nc: nc, remote: remote}
+	c := &conn{srv: s, raw: nc, nc: nc, remote: remote, done: make(chan struct{})}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -20,7 +20,8 @@ func (b backend) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	if !ok {
 		return nil, errors.New("smtptest: internal error: connection without a front")
 	}
-	return &session{srv: b.s, c: c, sc: sc}, nil
+	c.sess = &session{srv: b.s, c: c, sc: sc}
+	return c.sess, nil
 }
 
 // session is one client's go-smtp session. go-smtp calls Mail, Rcpt,
@@ -82,6 +83,23 @@ func (s *session) Data(r io.Reader) error {
 	data, err := readMessage(r, s.srv.cfg.maxMessageBytes, s.mailOpts.Size)
 	if err != nil {
 		return err
+	}
+	if len(s.srv.loadFaults()) > 0 {
+		// Faults act before the hooks.
+		delay, f := s.c.faultsAt(StageEndOfData, s.to)
+		if delay > 0 {
+			s.c.tr.note("fault: delay " + delay.String())
+			if !s.c.sleep(delay) {
+				return errDropped
+			}
+		}
+		switch {
+		case f != nil && f.Drop:
+			s.c.drop(StageEndOfData, "", "")
+			return errDropped
+		case f != nil:
+			return faultReply(f, StageEndOfData)
+		}
 	}
 	m := &Message{
 		Envelope:    Envelope{From: s.from, To: s.to},

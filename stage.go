@@ -45,3 +45,6 @@ func (s Stage) String() string {
 	}
 	return "Stage(" + strconv.Itoa(int(s)) + ")"
 }
+
+// valid reports whether s is one of the named stages (not the zero Stage).
+func (s Stage) valid() bool { return s >= StageConnect && s <= StageQuit }
