@@ -373,8 +373,15 @@ func (c *conn) readNet(b []byte) (int, error) {
 	if d := c.srv.cfg.readTimeout; d > 0 {
 		c.nc.SetReadDeadline(time.Now().Add(d))
 	}
+	speed := c.srv.cfg.linkSpeed
+	if speed > 0 {
+		b = b[:min(len(b), linkPiece(speed))]
+	}
 	n, err := c.nc.Read(b)
 	if n > 0 {
+		if speed > 0 && !c.sleep(linkTime(n, speed)) {
+			return 0, c.readErr(net.ErrClosed)
+		}
 		return n, nil
 	}
 	if err == nil {
@@ -656,6 +663,10 @@ func (c *conn) observe() {
 		c.rewriteEHLO()
 		reply = c.out[c.replyStart:c.scanned]
 	}
+	if c.srv.cfg.disabled["ENHANCEDSTATUSCODES"] && code >= 200 {
+		c.stripEnhanced()
+		reply = c.out[c.replyStart:c.scanned]
+	}
 
 	for len(reply) > 0 {
 		i := bytes.IndexByte(reply, '\n')
@@ -690,17 +701,72 @@ func (c *conn) observe() {
 
 // rewriteEHLO fixes the EHLO reply at the end of c.out: go-smtp advertises
 // a bare SIZE (smtptest enforces the cap itself, see session.Data), so the
-// cap is filled in.
+// cap is filled in, and the extensions DisableExtensions names are left
+// out.
 func (c *conn) rewriteEHLO() {
-	reply := c.out[c.replyStart:c.scanned]
-	i := bytes.Index(reply, []byte("SIZE\r\n"))
-	if i < 4 || replyCode(reply[i-4:]) != 250 || (reply[i-1] != '-' && reply[i-1] != ' ') {
-		return
+	texts := replyTexts(c.out[c.replyStart:c.scanned])
+	kept := texts[:1] // "Hello <domain>"
+	for _, t := range texts[1:] {
+		keyword, _, _ := strings.Cut(t, " ")
+		switch {
+		case c.srv.cfg.disabled[strings.ToUpper(keyword)]:
+		case t == "SIZE":
+			kept = append(kept, "SIZE "+strconv.FormatInt(c.srv.cfg.maxMessageBytes, 10))
+		default:
+			kept = append(kept, t)
+		}
 	}
-	at := c.replyStart + i + len("SIZE")
-	tail := append([]byte(" "), strconv.FormatInt(c.srv.cfg.maxMessageBytes, 10)...)
-	c.out = append(c.out[:at], append(tail, c.out[at:]...)...)
-	c.scanned += len(tail)
+	c.replaceReply(250, kept)
+}
+
+// stripEnhanced removes the enhanced status codes from the reply at the
+// end of c.out, for a server that does not advertise ENHANCEDSTATUSCODES.
+func (c *conn) stripEnhanced() {
+	reply := c.out[c.replyStart:c.scanned]
+	texts := replyTexts(reply)
+	changed := false
+	for i, t := range texts {
+		if _, rest, ok := cutEnhanced(t); ok {
+			texts[i], changed = rest, true
+		}
+	}
+	if changed {
+		c.replaceReply(replyCode(reply), texts)
+	}
+}
+
+// replyTexts returns the text of each line of a reply (after the code and
+// its separator).
+func replyTexts(reply []byte) []string {
+	var texts []string
+	for len(reply) > 0 {
+		i := bytes.IndexByte(reply, '\n')
+		line := bytes.TrimRight(reply[:i], "\r")
+		reply = reply[i+1:]
+		if len(line) > 4 {
+			texts = append(texts, string(line[4:]))
+		} else {
+			texts = append(texts, "")
+		}
+	}
+	return texts
+}
+
+// replaceReply replaces the reply at the end of c.out by one with code and
+// these lines of text.
+func (c *conn) replaceReply(code int, texts []string) {
+	c.out = c.out[:c.replyStart]
+	for i, t := range texts {
+		c.out = strconv.AppendInt(c.out, int64(code), 10)
+		if i < len(texts)-1 {
+			c.out = append(c.out, '-')
+		} else {
+			c.out = append(c.out, ' ')
+		}
+		c.out = append(c.out, t...)
+		c.out = append(c.out, '\r', '\n')
+	}
+	c.scanned = len(c.out)
 }
 
 // rejection describes the reply rep to the current command.
@@ -728,9 +794,39 @@ func (c *conn) flush() error {
 	if d := c.srv.cfg.writeTimeout; d > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
-	_, err := c.nc.Write(c.out)
+	var err error
+	if speed := c.srv.cfg.linkSpeed; speed > 0 {
+		err = c.writeSlowly(speed)
+	} else {
+		_, err = c.nc.Write(c.out)
+	}
 	c.out, c.replyStart, c.scanned = c.out[:0], 0, 0
 	return err
+}
+
+// writeSlowly sends c.out in pieces, pausing as a link of speed bytes per
+// second would.
+func (c *conn) writeSlowly(speed int) error {
+	for out := c.out; len(out) > 0; {
+		piece := out[:min(len(out), linkPiece(speed))]
+		if _, err := c.nc.Write(piece); err != nil {
+			return err
+		}
+		if !c.sleep(linkTime(len(piece), speed)) {
+			return net.ErrClosed
+		}
+		out = out[len(piece):]
+	}
+	return nil
+}
+
+// linkPiece is how many bytes a link of speed bytes per second carries in
+// a tenth of a second (at least one).
+func linkPiece(speed int) int { return max(1, speed/10) }
+
+// linkTime is how long n bytes take at speed bytes per second.
+func linkTime(n, speed int) time.Duration {
+	return time.Duration(n) * time.Second / time.Duration(speed)
 }
 
 // Close is go-smtp ending the session (after QUIT, a fatal error, or the
@@ -773,22 +869,13 @@ func replyCode(line []byte) int {
 // by "\n".
 func parseReply(reply []byte) smtp.SMTPError {
 	e := smtp.SMTPError{Code: replyCode(reply), EnhancedCode: smtp.NoEnhancedCode}
-	var text []string
-	for len(reply) > 0 {
-		i := bytes.IndexByte(reply, '\n')
-		line := string(bytes.TrimRight(reply[:i], "\r"))
-		reply = reply[i+1:]
-		if len(line) > 4 {
-			line = line[4:]
-		} else {
-			line = ""
+	texts := replyTexts(reply)
+	for i, t := range texts {
+		if ec, rest, ok := cutEnhanced(t); ok {
+			e.EnhancedCode, texts[i] = ec, rest
 		}
-		if ec, rest, ok := cutEnhanced(line); ok {
-			e.EnhancedCode, line = ec, rest
-		}
-		text = append(text, line)
 	}
-	e.Message = strings.Join(text, "\n")
+	e.Message = strings.Join(texts, "\n")
 	return e
 }
 

@@ -3,6 +3,8 @@ package smtptest
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -48,6 +50,8 @@ type config struct {
 	faults          []Fault
 	seed            uint64
 	seedSet         bool
+	disabled        map[string]bool // EHLO keywords not advertised
+	linkSpeed       int             // bytes per second each way; 0: no limit
 }
 
 func defaultConfig() config {
@@ -185,6 +189,52 @@ func ConfigureSMTP(f func(*smtp.Server)) Option {
 			return errors.New("smtptest: ConfigureSMTP: nil function")
 		}
 		c.configure = append(c.configure, f)
+		return nil
+	})
+}
+
+// extensions are the EHLO keywords go-smtp may advertise.
+var extensions = []string{
+	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "CHUNKING", "SMTPUTF8", "DSN", "SIZE",
+	"LIMITS", "BINARYMIME", "REQUIRETLS", "RRVS", "DELIVERBY", "MT-PRIORITY", "AUTH", "STARTTLS",
+}
+
+// DisableExtensions stops the server from advertising these EHLO
+// extensions, as Postfix's smtp-sink does with -8, -E and -P: a client
+// must then do without them. Disabling ENHANCEDSTATUSCODES also removes
+// the enhanced codes ("5.1.1") from every reply (RFC 2034 allows them only
+// after EHLO advertised them). Keywords are case-insensitive; an unknown
+// one is an error.
+//
+// Only the advertisement changes: go-smtp still accepts, say, BDAT from a
+// client that sends it unasked. Turn real support off with
+// [ConfigureSMTP] (EnableSMTPUTF8, EnableDSN).
+func DisableExtensions(keywords ...string) Option {
+	return optionFunc(func(c *config) error {
+		for _, k := range keywords {
+			k = strings.ToUpper(k)
+			if !slices.Contains(extensions, k) {
+				return fmt.Errorf("smtptest: DisableExtensions: unknown extension %q (known: %s)", k, strings.Join(extensions, " "))
+			}
+			if c.disabled == nil {
+				c.disabled = map[string]bool{}
+			}
+			c.disabled[k] = true
+		}
+		return nil
+	})
+}
+
+// LinkSpeed makes every connection as slow as a link of bytesPerSecond in
+// each direction, like MailHog's Jim: the server sends and takes the
+// client's bytes in small pieces, pausing between them. Close ends the
+// pauses. Use it to test that a client's timeouts suit a slow peer.
+func LinkSpeed(bytesPerSecond int) Option {
+	return optionFunc(func(c *config) error {
+		if bytesPerSecond <= 0 {
+			return fmt.Errorf("smtptest: LinkSpeed(%d): the speed must be positive", bytesPerSecond)
+		}
+		c.linkSpeed = bytesPerSecond
 		return nil
 	})
 }
