@@ -52,6 +52,15 @@
 // error refuses the command, with the error's own code if it is an
 // [*smtp.SMTPError] and the stage's default otherwise (see [Hooks]).
 //
+// # Faults
+//
+// A [Fault] is misbehaviour as data: at a [Stage] of the dialogue, for the
+// commands whose argument matches, a delay, a reply of any 4xx/5xx code,
+// or a dropped connection, a number of times or at a rate replayable from
+// a [Seed]. Faults are Options, and [Server.Inject] adds them while the
+// server runs; [RejectRecipient], [FailNextDelivery], [DropAfterData],
+// [Greet421] and [SlowReplies] cover the common cases in one line.
+//
 // # Two layers
 //
 // [NewServer] takes the test's testing.TB: it fails the test if the server

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/smtp"
+	"net/textproto"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -296,4 +299,153 @@ func ExampleMaxRecipients() {
 	})
 	// Output:
 	// 452 "4.5.3 Maximum limit of 2 recipients reached"
+}
+
+// deliver is the code under test for the fault examples: it sends one
+// message and retries temporary (4xx) failures, up to three attempts.
+func deliver(addr, from, to, msg string) (attempts int, err error) {
+	for attempts = 1; ; attempts++ {
+		err = smtp.SendMail(addr, nil, from, []string{to}, []byte(msg))
+		var tp *textproto.Error
+		if err == nil || !errors.As(err, &tp) || tp.Code/100 != 4 || attempts == 3 {
+			return attempts, err
+		}
+	}
+}
+
+// Faults are data, so a table row can carry the misbehaviour it tests: here
+// the retry logic of deliver, against a temporary failure, a permanent
+// one, and a server that stays down.
+func ExampleFault_retryTable() {
+	tests := []struct {
+		name         string
+		faults       []smtptest.Fault
+		wantAttempts int
+		wantErr      bool
+		wantStored   int
+	}{
+		{"accepted at once", nil, 1, false, 1},
+		{"451 once, then accepted", []smtptest.Fault{smtptest.FailNextDelivery()}, 2, false, 1},
+		{"550 is permanent: no retry", []smtptest.Fault{smtptest.RejectRecipient("ann@example.org")}, 1, true, 0},
+		{"421 greeting every time: give up after 3", []smtptest.Fault{smtptest.Greet421()}, 3, true, 0},
+		{"mailbox busy twice", []smtptest.Fault{{
+			Stage: smtptest.StageRcpt, Match: "*@example.org", Times: 2,
+			Reply: &gosmtp.SMTPError{Code: 450, EnhancedCode: gosmtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy"},
+		}}, 3, false, 1},
+	}
+	for _, tt := range tests {
+		runTest(func(t testing.TB) { // t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.NewServer(t)
+			srv.Inject(tt.faults...)
+
+			attempts, err := deliver(srv.Addr(), "app@example.com", "ann@example.org", "Subject: hi\r\n\r\nhi\r\n")
+
+			if attempts != tt.wantAttempts || (err != nil) != tt.wantErr || len(srv.Messages()) != tt.wantStored {
+				t.Errorf("%d attempts, error %v, %d stored", attempts, err, len(srv.Messages()))
+			}
+			fmt.Printf("%s: %d attempt(s), %d refusal(s) recorded\n", tt.name, attempts, len(srv.Rejections()))
+		})
+	}
+	// Output:
+	// accepted at once: 1 attempt(s), 0 refusal(s) recorded
+	// 451 once, then accepted: 2 attempt(s), 1 refusal(s) recorded
+	// 550 is permanent: no retry: 1 attempt(s), 1 refusal(s) recorded
+	// 421 greeting every time: give up after 3: 3 attempt(s), 3 refusal(s) recorded
+	// mailbox busy twice: 3 attempt(s), 2 refusal(s) recorded
+}
+
+// A fault given at start applies to every connection; Inject adds one
+// while the server runs and returns the function that removes it.
+func ExampleServer_Inject() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		send := func() error {
+			return smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: x\r\n\r\n"))
+		}
+
+		remove := srv.Inject(smtptest.DropAfterData())
+		fmt.Println("while injected:", send() != nil)
+		remove()
+		fmt.Println("after remove:", send())
+		fmt.Println(srv.Rejections()[0])
+	})
+	// Output:
+	// while injected: true
+	// after remove: <nil>
+	// end of data: connection dropped
+}
+
+// A chaos run: each command fails with probability 0.2. The seed makes it
+// replayable: the same seed fails the same commands of each connection, so
+// these counts are the same on every run. The client saw fewer successes
+// than the server stored: when QUIT fails after the message's 250, net/smtp
+// reports an error for a delivered message, the case a retrying sender must
+// handle.
+func ExampleSeed() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.Seed(2026), smtptest.EveryStage(smtptest.Fault{
+			Rate:  0.2,
+			Reply: &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "chaos"},
+		}))
+		delivered := 0
+		for range 20 {
+			if _, err := deliver(srv.Addr(), "a@example.com", "b@example.org", "Subject: x\r\n\r\n"); err == nil {
+				delivered++
+			}
+		}
+		fmt.Printf("client: %d of 20 delivered; server: %d stored, %d refusals\n", delivered, len(srv.Messages()), len(srv.Rejections()))
+	})
+	// Output:
+	// client: 14 of 20 delivered; server: 16 stored, 34 refusals
+}
+
+// The stages a fault can name, in dialogue order.
+func ExampleStage() {
+	for s := smtptest.StageConnect; s <= smtptest.StageQuit; s++ {
+		fmt.Print(s, "; ")
+	}
+	// Output:
+	// connect; HELO; AUTH; MAIL; RCPT; DATA; end of data; RSET; NOOP; QUIT;
+}
+
+// DisableExtensions makes the server look like an older or stricter one,
+// as smtp-sink's -E -P -8 do: no enhanced status codes, no pipelining.
+func ExampleDisableExtensions() {
+	srv, err := smtptest.Start(smtptest.DisableExtensions("ENHANCEDSTATUSCODES", "PIPELINING"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	c, err := smtp.Dial(srv.Addr())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	c.Hello("client.example")
+	ok, _ := c.Extension("PIPELINING")
+	fmt.Println("PIPELINING:", ok)
+	fmt.Println(c.Mail("a@example.com"))
+	// Output:
+	// PIPELINING: false
+	// <nil>
+}
+
+// SlowReplies and LinkSpeed test a client's timeouts against a slow peer.
+func ExampleSlowReplies() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.SlowReplies(time.Hour))
+
+		c, err := gosmtp.Dial(srv.Addr()) // the greeting takes an hour...
+		if err == nil {
+			c.Close()
+		}
+		nc, _ := net.Dial("tcp", srv.Addr())
+		defer nc.Close()
+		nc.SetReadDeadline(time.Now().Add(20 * time.Millisecond)) // ...the client waits 20ms
+		_, err = nc.Read(make([]byte, 100))
+		fmt.Println(errors.Is(err, os.ErrDeadlineExceeded))
+	})
+	// Output:
+	// true
 }

@@ -86,8 +86,8 @@ func ExampleDelivered_failure() {
 }
 
 // A table-driven test: each row installs the server behaviour it needs
-// (hooks, and any other option) and states the mail and the refusals it
-// expects.
+// (hooks, faults, any other option) and states the mail and the refusals
+// it expects.
 func Example_tableDriven() {
 	refuse := func(domain string) smtptest.Hooks {
 		return smtptest.Hooks{ValidateRecipient: func(to string) error {
@@ -126,6 +126,14 @@ func Example_tableDriven() {
 			mail:    []assert.Mail{{To: []string{"ann@example.org"}}},
 			refused: []assert.Rejection{{Stage: smtptest.StageRcpt, Arg: "eve@bad.example", Code: 550}},
 		},
+		{
+			name:    "temporary failure of the first delivery",
+			server:  []smtptest.Option{smtptest.FailNextDelivery()},
+			users:   []string{"ann@example.org", "bob@example.net"},
+			wantErr: true,
+			mail:    nil, // sendWelcome does not retry
+			refused: []assert.Rejection{{Stage: smtptest.StageEndOfData, Code: 451, Text: assert.Containing("try again")}},
+		},
 	}
 	for _, tt := range tests {
 		runTest(func(t testing.TB) { // t.Run(tt.name, func(t *testing.T) {
@@ -145,6 +153,7 @@ func Example_tableDriven() {
 	// one user true
 	// two users, in order true
 	// refused recipient stops the run true
+	// temporary failure of the first delivery true
 }
 
 // Within waits for mail sent in the background, waking as each message
