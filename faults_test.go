@@ -223,6 +223,35 @@ func TestFaultMatch(t *testing.T) {
 	}
 }
 
+func TestFaultMultiLineReply(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.Fault{Stage: smtptest.StageMail, Reply: &gosmtp.SMTPError{
+		Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Sender blocked\nSee https://example.com/policy"}})
+	nc, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c := &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
+	c.expect(220)
+	c.cmd("EHLO client.example", 250)
+	c.write("MAIL FROM:<a@example.com>\r\n")
+	nc.SetReadDeadline(time.Now().Add(ioBound))
+	var lines []string
+	for len(lines) < 2 {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line)
+	}
+	if want := []string{"550-Sender blocked\r\n", "550 5.7.1 See https://example.com/policy\r\n"}; !slices.Equal(lines, want) {
+		t.Errorf("reply lines %q, want %q", lines, want)
+	}
+	if r := srv.Rejections(); len(r) != 1 || r[0].Reply.Message != "Sender blocked\nSee https://example.com/policy" {
+		t.Errorf("Rejections() = %+v", r)
+	}
+}
+
 func TestFaultTimesCountsFirings(t *testing.T) {
 	srv := smtptest.NewServer(t, smtptest.Fault{Stage: smtptest.StageRcpt, Match: "*@flaky.example", Times: 2,
 		Reply: &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 4, 1}, Message: "try later"}})
