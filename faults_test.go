@@ -1,7 +1,6 @@
 package smtptest_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -25,12 +24,7 @@ import (
 // StageEndOfData the body and its dot are.
 func walk(t *testing.T, srv *smtptest.Server, stage smtptest.Stage) *rawClient {
 	t.Helper()
-	nc, err := net.Dial("tcp", srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	c := &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
+	c := connect(t, srv)
 	if stage == smtptest.StageConnect {
 		return c
 	}
@@ -226,16 +220,10 @@ func TestFaultMatch(t *testing.T) {
 func TestFaultMultiLineReply(t *testing.T) {
 	srv := smtptest.NewServer(t, smtptest.Fault{Stage: smtptest.StageMail, Reply: &gosmtp.SMTPError{
 		Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Sender blocked\nSee https://example.com/policy"}})
-	nc, err := net.Dial("tcp", srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
-	c.expect(220)
+	c := dial(t, srv, 220)
 	c.cmd("EHLO client.example", 250)
 	c.write("MAIL FROM:<a@example.com>\r\n")
-	nc.SetReadDeadline(time.Now().Add(ioBound))
+	c.nc.SetReadDeadline(time.Now().Add(ioBound))
 	var lines []string
 	for len(lines) < 2 {
 		line, err := c.r.ReadString('\n')

@@ -600,22 +600,28 @@ func (c *conn) answerRefused(verb string) {
 // reply writes a reply of the front's own; it is recorded like go-smtp's.
 // A newline in text starts a new line of the reply.
 func (c *conn) reply(code int, ec smtp.EnhancedCode, text string) {
-	lines := strings.Split(text, "\n")
+	c.out = appendReply(c.out, code, ec, strings.Split(text, "\n"))
+	c.splitReplies()
+}
+
+// appendReply appends a reply of these lines to b; the enhanced code, if
+// set, goes on the last line, as go-smtp writes it.
+func appendReply(b []byte, code int, ec smtp.EnhancedCode, lines []string) []byte {
 	for i, l := range lines {
-		c.out = strconv.AppendInt(c.out, int64(code), 10)
+		b = strconv.AppendInt(b, int64(code), 10)
 		if i < len(lines)-1 {
-			c.out = append(c.out, '-')
+			b = append(b, '-')
 		} else {
-			c.out = append(c.out, ' ')
+			b = append(b, ' ')
 			if ec != smtp.NoEnhancedCode && ec != smtp.EnhancedCodeNotSet {
-				c.out = appendEnhanced(c.out, ec)
-				c.out = append(c.out, ' ')
+				b = appendEnhanced(b, ec)
+				b = append(b, ' ')
 			}
 		}
-		c.out = append(c.out, l...)
-		c.out = append(c.out, '\r', '\n')
+		b = append(b, l...)
+		b = append(b, '\r', '\n')
 	}
-	c.splitReplies()
+	return b
 }
 
 func appendEnhanced(b []byte, ec smtp.EnhancedCode) []byte {
@@ -755,17 +761,7 @@ func replyTexts(reply []byte) []string {
 // replaceReply replaces the reply at the end of c.out by one with code and
 // these lines of text.
 func (c *conn) replaceReply(code int, texts []string) {
-	c.out = c.out[:c.replyStart]
-	for i, t := range texts {
-		c.out = strconv.AppendInt(c.out, int64(code), 10)
-		if i < len(texts)-1 {
-			c.out = append(c.out, '-')
-		} else {
-			c.out = append(c.out, ' ')
-		}
-		c.out = append(c.out, t...)
-		c.out = append(c.out, '\r', '\n')
-	}
+	c.out = appendReply(c.out[:c.replyStart], code, smtp.NoEnhancedCode, texts)
 	c.scanned = len(c.out)
 }
 

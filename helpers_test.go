@@ -34,15 +34,21 @@ type rawClient struct {
 	r  *bufio.Reader
 }
 
-// dial connects to srv and reads the greeting, which must have code want.
-func dial(t testing.TB, srv *smtptest.Server, want int) *rawClient {
+// connect connects to srv; the connection closes when the test ends.
+func connect(t testing.TB, srv *smtptest.Server) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	c := &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
+	return &rawClient{t: t, nc: nc, r: bufio.NewReader(nc)}
+}
+
+// dial connects to srv and reads the greeting, which must have code want.
+func dial(t testing.TB, srv *smtptest.Server, want int) *rawClient {
+	t.Helper()
+	c := connect(t, srv)
 	c.expect(want)
 	return c
 }
