@@ -35,7 +35,7 @@ func walk(t *testing.T, srv *smtptest.Server, stage smtptest.Stage) *rawClient {
 		code  int
 	}{
 		{smtptest.StageHelo, "EHLO client.example", 250},
-		{smtptest.StageAuth, "AUTH PLAIN AHVzZXIAcGFzcw==", 0}, // go-smtp refuses AUTH until issue 5; the code does not matter
+		{smtptest.StageAuth, "AUTH PLAIN AHVzZXIAcGFzcw==", 235}, // "\0user\0pass"
 		{smtptest.StageRset, "RSET", 250},
 		{smtptest.StageNoop, "NOOP", 250},
 		{smtptest.StageMail, "MAIL FROM:<alice@example.com>", 250},
@@ -57,17 +57,8 @@ func walk(t *testing.T, srv *smtptest.Server, stage smtptest.Stage) *rawClient {
 	return nil
 }
 
-// faultRejections leaves out go-smtp's refusal of the AUTH that walk sends
-// on the way (AUTH arrives with issue 5).
-func faultRejections(srv *smtptest.Server) []smtptest.Rejection {
-	var rs []smtptest.Rejection
-	for _, r := range srv.Rejections() {
-		if r.Reply.Code != 523 {
-			rs = append(rs, r)
-		}
-	}
-	return rs
-}
+// walkUser is the account walk authenticates as.
+var walkUser = smtptest.Users(map[string]string{"user": "pass"})
 
 // checkNothingRecorded fails unless the record holds what walk delivered
 // before the faulted stage: a message before QUIT, nothing otherwise.
@@ -84,7 +75,7 @@ func checkNothingRecorded(t *testing.T, srv *smtptest.Server, stage smtptest.Sta
 
 // passCode is the reply each stage's command gets when no fault stops it.
 var passCode = map[smtptest.Stage]int{
-	smtptest.StageConnect: 220, smtptest.StageHelo: 250, smtptest.StageAuth: 523,
+	smtptest.StageConnect: 220, smtptest.StageHelo: 250, smtptest.StageAuth: 235,
 	smtptest.StageMail: 250, smtptest.StageRcpt: 250, smtptest.StageData: 354,
 	smtptest.StageEndOfData: 250, smtptest.StageRset: 250, smtptest.StageNoop: 250, smtptest.StageQuit: 221,
 }
@@ -96,7 +87,7 @@ func TestFaultAtEveryStageEveryAction(t *testing.T) {
 			if stage == smtptest.StageConnect {
 				reply.EnhancedCode = gosmtp.EnhancedCodeNotSet // a greeting has none unless given
 			}
-			srv := smtptest.NewServer(t, smtptest.Fault{Stage: stage, Reply: reply})
+			srv := smtptest.NewServer(t, walkUser, smtptest.Fault{Stage: stage, Reply: reply})
 			c := walk(t, srv, stage)
 			code, text := c.reply()
 			wantText := "4.7.0 fault at " + stage.String()
@@ -106,7 +97,7 @@ func TestFaultAtEveryStageEveryAction(t *testing.T) {
 			if code != 450 || text != wantText {
 				t.Errorf("reply %d %q, want 450 %q", code, text, wantText)
 			}
-			rejs := faultRejections(srv)
+			rejs := srv.Rejections()
 			if len(rejs) != 1 || rejs[0].Stage != stage || rejs[0].Reply.Code != 450 {
 				t.Errorf("Rejections() = %v, want one 450 at %v", rejs, stage)
 			}
@@ -125,10 +116,10 @@ func TestFaultAtEveryStageEveryAction(t *testing.T) {
 			}
 		})
 		t.Run(stage.String()+"/drop", func(t *testing.T) {
-			srv := smtptest.NewServer(t, smtptest.Fault{Stage: stage, Drop: true})
+			srv := smtptest.NewServer(t, walkUser, smtptest.Fault{Stage: stage, Drop: true})
 			c := walk(t, srv, stage)
 			c.expectClosed()
-			rejs := faultRejections(srv)
+			rejs := srv.Rejections()
 			if len(rejs) != 1 || rejs[0].Stage != stage || rejs[0].Reply.Code != 0 {
 				t.Errorf("Rejections() = %v, want one drop (code 0) at %v", rejs, stage)
 			}
@@ -138,7 +129,7 @@ func TestFaultAtEveryStageEveryAction(t *testing.T) {
 			}
 		})
 		t.Run(stage.String()+"/delay", func(t *testing.T) {
-			srv := smtptest.NewServer(t, smtptest.Fault{Stage: stage, Delay: time.Millisecond})
+			srv := smtptest.NewServer(t, walkUser, smtptest.Fault{Stage: stage, Delay: time.Millisecond})
 			c := walk(t, srv, stage)
 			if code, text := c.reply(); code != passCode[stage] {
 				t.Errorf("after the delay: %d %s, want %d", code, text, passCode[stage])
@@ -146,7 +137,7 @@ func TestFaultAtEveryStageEveryAction(t *testing.T) {
 			if !strings.Contains(srv.Transcript(), "-- fault: delay 1ms") {
 				t.Errorf("transcript does not show the delay:\n%s", srv.Transcript())
 			}
-			if r := faultRejections(srv); len(r) != 0 {
+			if r := srv.Rejections(); len(r) != 0 {
 				t.Errorf("a delay was recorded as a rejection: %v", r)
 			}
 		})
@@ -616,7 +607,7 @@ func TestClientsSeeFaults(t *testing.T) {
 	})
 	t.Run("drop is an I/O error", func(t *testing.T) {
 		for _, stage := range []smtptest.Stage{smtptest.StageMail, smtptest.StageEndOfData} {
-			srv := smtptest.NewServer(t, smtptest.Fault{Stage: stage, Drop: true})
+			srv := smtptest.NewServer(t, walkUser, smtptest.Fault{Stage: stage, Drop: true})
 			for name, err := range map[string]error{
 				"net/smtp": smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte(simpleMsg)),
 				"go-smtp":  goSMTPSend(srv.Addr(), "a@example.com", []string{"b@example.org"}, simpleMsg),

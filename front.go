@@ -3,6 +3,7 @@ package smtptest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -109,6 +110,7 @@ type conn struct {
 	bdatLeft   int64    // BDAT: bytes of the chunk still to come
 	bdatActive bool     // a BDAT transaction has begun: the next BDAT is not the DATA stage
 	dropLeft   int64    // > 0: a fault drops the connection after this many more body bytes
+	needHelo   bool     // after STARTTLS: a new session, which must begin with EHLO
 	bodyLen    int64    // bytes of the body (DATA) or chunk (BDAT) so far
 	head       [40]byte // their first bytes, for the transcript
 	headLen    int
@@ -206,6 +208,19 @@ func (c *conn) nextCommand() error {
 	case tooLong || (len(line) > maxCommandLine && verb != "AUTH"):
 		c.reply(500, smtp.EnhancedCode{5, 5, 2}, "Line too long")
 		return nil
+	case verb == "STARTTLS" && (c.srv.cfg.startTLS || c.tls != nil):
+		return c.startTLS(line)
+	case c.needHelo:
+		switch verb {
+		case "EHLO", "HELO", "LHLO":
+			c.needHelo = false
+		case "QUIT", "NOOP", "RSET":
+		default:
+			// RFC 3207 4.2: TLS begins a new session; go-smtp still
+			// remembers the old one's EHLO.
+			c.reply(503, smtp.EnhancedCode{5, 5, 1}, "Send EHLO first: the TLS session is a new session")
+			return nil
+		}
 	}
 
 	if c.cmd.stage != 0 && (verb != "BDAT" || !c.bdatActive) && len(c.srv.loadFaults()) > 0 {
@@ -278,6 +293,37 @@ func (c *conn) applyFaults() (handled bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// startTLS answers STARTTLS: 220, then the handshake, after which the
+// client must greet again. Bytes the client sent after STARTTLS, before the
+// handshake, are dropped: they came in plain text (CVE-2011-0411).
+func (c *conn) startTLS(line []byte) error {
+	switch {
+	case c.tls != nil:
+		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "TLS already active")
+		return nil
+	case len(bytes.TrimSpace(line)) != len("STARTTLS"):
+		c.reply(501, smtp.EnhancedCode{5, 5, 4}, "STARTTLS takes no parameters")
+		return nil
+	case c.authUser != "":
+		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "STARTTLS after AUTH is not allowed")
+		return nil
+	}
+	c.reply(220, smtp.EnhancedCode{2, 0, 0}, "Ready to start TLS")
+	if c.r < c.w {
+		c.tr.note(fmt.Sprintf("dropped %d bytes sent after STARTTLS in plain text", c.w-c.r))
+		c.r = c.w
+	}
+	if err := c.flush(); err != nil {
+		return c.readErr(err)
+	}
+	if err := c.handshake(); err != nil {
+		c.dead, c.mode = true, modeClosed
+		return io.EOF
+	}
+	c.needHelo = true
+	return nil
 }
 
 // discard reads and drops n bytes of the client's input.
@@ -536,6 +582,12 @@ func (c *conn) Write(p []byte) (int, error) {
 // greet runs at the start of the session: ValidateHost, then the greeting.
 func (c *conn) greet() {
 	c.cmd = command{stage: StageConnect}
+	if c.srv.cfg.implicitTLS {
+		if err := c.handshake(); err != nil {
+			c.dead, c.mode = true, modeClosed
+			return
+		}
+	}
 	if len(c.srv.loadFaults()) > 0 {
 		delay, f := c.faultsAt(StageConnect, nil)
 		if delay > 0 {
@@ -712,6 +764,9 @@ func (c *conn) observe() {
 func (c *conn) rewriteEHLO() {
 	texts := replyTexts(c.out[c.replyStart:c.scanned])
 	kept := texts[:1] // "Hello <domain>"
+	if c.srv.cfg.startTLS && c.tls == nil && !c.srv.cfg.disabled["STARTTLS"] {
+		kept = append(kept, "STARTTLS")
+	}
 	for _, t := range texts[1:] {
 		keyword, _, _ := strings.Cut(t, " ")
 		switch {

@@ -58,6 +58,12 @@ type Hooks struct {
 	// charsets decoded). If go-message cannot parse the message at all, the
 	// reply is "554 5.6.0" and DeliverMIME is not called.
 	DeliverMIME func(env Envelope, e *message.Entity) error
+	// Authenticate decides AUTH instead of the [Users] table (and enables
+	// AUTH PLAIN and LOGIN by itself): it gets the mechanism and the
+	// credentials, and nil accepts. Use it to accept any password for a
+	// user, or to fail the third attempt. A plain error gets
+	// "535 5.7.8 <text>".
+	Authenticate func(mechanism, username, password string) error
 }
 
 func (h Hooks) apply(c *config) error {
@@ -75,6 +81,9 @@ func (h Hooks) apply(c *config) error {
 	}
 	if h.DeliverMIME != nil {
 		c.hooks.DeliverMIME = h.DeliverMIME
+	}
+	if h.Authenticate != nil {
+		c.hooks.Authenticate = h.Authenticate
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package smtptest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -52,6 +53,13 @@ type config struct {
 	seedSet         bool
 	disabled        map[string]bool // EHLO keywords not advertised
 	linkSpeed       int             // bytes per second each way; 0: no limit
+	startTLS        bool
+	implicitTLS     bool
+	requireTLS      bool
+	tlsConfig       *tls.Config
+	users           map[string]string // nil: no table
+	requireAuth     bool
+	authRequiresTLS bool
 }
 
 func defaultConfig() config {

@@ -2,6 +2,8 @@ package smtptest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log"
@@ -44,6 +46,9 @@ type Server struct {
 
 	logMu   sync.Mutex // guards logsOff and serializes reports
 	logsOff bool       // after Close: nothing more reaches the test
+
+	tlsConfig *tls.Config       // nil without TLS
+	leaf      *x509.Certificate // the certificate presented, if known
 
 	seed       uint64                        // for the faults' Rate draws
 	faultMu    sync.Mutex                    // serializes changes to faults
@@ -119,6 +124,9 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 		s.faults.Store(&list)
 		s.faultsUsed.Store(true)
 	}
+	if err := s.setupTLS(); err != nil {
+		return nil, err
+	}
 	s.smtp = smtp.NewServer(backend{s})
 	s.smtp.Domain = cfg.domain
 	s.smtp.MaxRecipients = cfg.maxRecipients
@@ -157,12 +165,16 @@ func (s *Server) setOwnedFields() {
 	// The front applies the timeouts, per read and per write.
 	s.smtp.ReadTimeout, s.smtp.WriteTimeout = 0, 0
 	s.smtp.ErrorLog = smtpLog{s}
+	// The front does TLS (go-smtp only sees plain text, so it must not try)
+	// and the session decides when AUTH is allowed.
+	s.smtp.TLSConfig = nil
+	s.smtp.AllowInsecureAuth = true
 }
 
 // owned holds the go-smtp fields ConfigureSMTP must not change.
 type owned struct {
 	backend           smtp.Backend
-	tlsConfig         any
+	tlsConfig         *tls.Config
 	allowInsecureAuth bool
 	maxMessageBytes   int64
 	maxLineLength     int
@@ -185,8 +197,8 @@ func (o owned) diff(p owned) string {
 		}
 	}
 	add(o.backend != p.backend, "Backend (use Hooks)")
-	add(o.tlsConfig != p.tlsConfig, "TLSConfig")
-	add(o.allowInsecureAuth != p.allowInsecureAuth, "AllowInsecureAuth")
+	add(o.tlsConfig != p.tlsConfig, "TLSConfig (use StartTLS, ImplicitTLS, TLSConfig)")
+	add(o.allowInsecureAuth != p.allowInsecureAuth, "AllowInsecureAuth (use AuthRequiresTLS)")
 	add(o.maxMessageBytes != p.maxMessageBytes, "MaxMessageBytes (use MaxMessageBytes)")
 	add(o.maxLineLength != p.maxLineLength, "MaxLineLength")
 	add(o.readTimeout != p.readTimeout, "ReadTimeout (use ReadTimeout)")
@@ -213,6 +225,12 @@ type Config struct {
 	WriteTimeout    time.Duration
 	CloseTimeout    time.Duration
 	Seed            uint64 // the seed of the faults' Rate draws
+	StartTLS        bool   // STARTTLS is offered
+	ImplicitTLS     bool   // TLS from the first byte
+	RequireTLS      bool   // MAIL and AUTH need TLS
+	Auth            bool   // AUTH PLAIN and LOGIN are offered (Users or Hooks.Authenticate)
+	RequireAuth     bool   // MAIL needs AUTH
+	AuthRequiresTLS bool   // AUTH needs TLS
 }
 
 // Config returns the server's effective configuration: the options given,
@@ -228,6 +246,12 @@ func (s *Server) Config() Config {
 		WriteTimeout:    s.cfg.writeTimeout,
 		CloseTimeout:    s.cfg.closeTimeout,
 		Seed:            s.seed,
+		StartTLS:        s.cfg.startTLS,
+		ImplicitTLS:     s.cfg.implicitTLS,
+		RequireTLS:      s.cfg.requireTLS,
+		Auth:            s.authEnabled(),
+		RequireAuth:     s.cfg.requireAuth,
+		AuthRequiresTLS: s.cfg.authRequiresTLS,
 	}
 }
 

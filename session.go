@@ -50,6 +50,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if opts.Size > s.srv.cfg.maxMessageBytes {
 		return errTooBig
 	}
+	if s.srv.cfg.requireTLS && s.c.tls == nil {
+		return errTLSRequired
+	}
+	if s.srv.cfg.requireAuth && s.c.authUser == "" {
+		return errAuthRequired
+	}
 	if h := s.srv.cfg.hooks.ValidateSender; h != nil {
 		if rep := s.srv.callHook(s.c, "ValidateSender", &defaultSenderReply, func() error { return h(from) }); rep != nil {
 			return rep

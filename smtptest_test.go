@@ -1466,7 +1466,7 @@ func TestConfigureSMTP(t *testing.T) {
 		s.MaxMessageBytes = 10
 		s.TLSConfig = &tls.Config{}
 	}))
-	if err == nil || !strings.Contains(err.Error(), "TLSConfig, MaxMessageBytes (use MaxMessageBytes)") {
+	if err == nil || !strings.Contains(err.Error(), "TLSConfig (use StartTLS, ImplicitTLS, TLSConfig), MaxMessageBytes (use MaxMessageBytes)") {
 		t.Errorf("Start with owned fields changed: %v", err)
 	}
 }

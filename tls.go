@@ -1,0 +1,181 @@
+package smtptest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"sync"
+	"time"
+)
+
+// StartTLS makes the server offer STARTTLS (RFC 3207), with the test
+// certificate unless [TLSConfig] gives another. Clients that trust
+// [Server.ClientTLSConfig] (or [Server.CertificatePEM]) can upgrade.
+func StartTLS() Option {
+	return optionFunc(func(c *config) error {
+		c.startTLS = true
+		return nil
+	})
+}
+
+// ImplicitTLS makes the server speak TLS from the first byte, as on port
+// 465 (RFC 8314), with the test certificate unless [TLSConfig] gives
+// another. A client that does not complete the handshake is disconnected
+// (noted in the transcript).
+func ImplicitTLS() Option {
+	return optionFunc(func(c *config) error {
+		c.implicitTLS = true
+		return nil
+	})
+}
+
+// TLSConfig gives the server's TLS configuration (certificates, versions,
+// client authentication) instead of the test certificate's. It applies to
+// [StartTLS] and [ImplicitTLS]; alone it enables neither. The server uses a
+// copy; cfg must hold at least one certificate or a GetCertificate.
+func TLSConfig(cfg *tls.Config) Option {
+	return optionFunc(func(c *config) error {
+		if cfg == nil || (len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil) {
+			return errors.New("smtptest: TLSConfig: the configuration has no certificate")
+		}
+		c.tlsConfig = cfg.Clone()
+		return nil
+	})
+}
+
+// RequireTLS makes the server refuse MAIL and AUTH before STARTTLS with
+// "530 5.7.0 Must issue a STARTTLS command first", to test a client's
+// "must use TLS" logic. It implies [StartTLS].
+func RequireTLS() Option {
+	return optionFunc(func(c *config) error {
+		c.startTLS, c.requireTLS = true, true
+		return nil
+	})
+}
+
+// testCert is the certificate of every server of this process that uses
+// TLS without a configuration of its own: made once, on first use, so that
+// starting a TLS server costs about what starting a plain one does.
+var testCert = sync.OnceValues(func() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{Organization: []string{"smtptest"}, CommonName: "smtptest test certificate"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(10 * 365 * 24 * time.Hour), // a test run, or a long-running cmd/smtptest
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true, // self-signed: clients trust it as its own root
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+})
+
+// setupTLS makes the server's TLS configuration, if it uses TLS.
+func (s *Server) setupTLS() error {
+	if !s.cfg.startTLS && !s.cfg.implicitTLS {
+		return nil
+	}
+	if s.cfg.tlsConfig != nil {
+		s.tlsConfig = s.cfg.tlsConfig
+		if len(s.tlsConfig.Certificates) > 0 {
+			s.leaf = s.tlsConfig.Certificates[0].Leaf
+			if s.leaf == nil {
+				s.leaf, _ = x509.ParseCertificate(s.tlsConfig.Certificates[0].Certificate[0])
+			}
+		}
+		return nil
+	}
+	cert, err := testCert()
+	if err != nil {
+		return fmt.Errorf("smtptest: make the test certificate: %w", err)
+	}
+	s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	s.leaf = cert.Leaf
+	return nil
+}
+
+// Certificate returns the certificate the server presents, or nil if it
+// does not use TLS (or its [TLSConfig] picks certificates per client).
+// The test certificate is self-signed, for localhost, 127.0.0.1 and ::1,
+// and shared by the servers of the process.
+func (s *Server) Certificate() *x509.Certificate {
+	return s.leaf
+}
+
+// CertificatePEM returns [Server.Certificate] PEM-encoded, for clients
+// that are not written in Go: write it to a file and pass it as the CA
+// (curl --cacert, Python's ssl.create_default_context(cafile=...)).
+func (s *Server) CertificatePEM() []byte {
+	if s.leaf == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.leaf.Raw})
+}
+
+// ClientTLSConfig returns a client configuration that trusts the server's
+// certificate and names the server as it listens (ServerName is the host
+// of [Server.Addr]), ready for net/smtp's StartTLS, tls.Dial or go-smtp's
+// client. Each call returns a new configuration the caller may change. It
+// returns nil if the server does not use TLS.
+func (s *Server) ClientTLSConfig() *tls.Config {
+	if s.tlsConfig == nil {
+		return nil
+	}
+	host, _, _ := net.SplitHostPort(s.Addr())
+	cfg := &tls.Config{ServerName: host}
+	if s.leaf != nil {
+		cfg.RootCAs = x509.NewCertPool()
+		cfg.RootCAs.AddCert(s.leaf)
+	}
+	return cfg
+}
+
+// handshake runs the server side of a TLS handshake on the connection and
+// makes TLS its transport. It is bounded by the read timeout (or a minute);
+// Close ends it too, by closing the socket.
+func (c *conn) handshake() error {
+	tc := tls.Server(c.raw, c.srv.tlsConfig)
+	bound := c.srv.cfg.readTimeout
+	if bound == 0 {
+		bound = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.tr.note("TLS handshake failed: " + err.Error())
+		return err
+	}
+	st := tc.ConnectionState()
+	c.nc = tc
+	c.tls = &TLSInfo{Version: st.Version, CipherSuite: st.CipherSuite, ServerName: st.ServerName}
+	c.tr.note(fmt.Sprintf("TLS %s, %s, server name %q", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.ServerName))
+	return nil
+}
