@@ -348,9 +348,10 @@ func (c *conn) stop() {
 
 // readLine returns the client's next line without its ending (LF or
 // CRLF), and n, the bytes it takes in c.in[c.r:] with the ending. It
-// flushes the replies before it waits for the client. A line longer than
-// maxAuthLine is read to its end and dropped: it returns the line's first
-// bytes with tooLong set and n = 0.
+// flushes the replies before it waits for the client. For a line longer
+// than maxAuthLine it returns only the line's first bytes, with tooLong
+// set; if the line did not fit the buffer, it has been dropped already and
+// n is 0.
 func (c *conn) readLine() (line []byte, n int, tooLong bool, err error) {
 	from := 0 // bytes of c.in[c.r:c.w] known to hold no LF
 	for {
@@ -359,6 +360,9 @@ func (c *conn) readLine() (line []byte, n int, tooLong bool, err error) {
 			line = c.in[c.r : c.r+n-1]
 			if len(line) > 0 && line[len(line)-1] == '\r' {
 				line = line[:len(line)-1]
+			}
+			if len(line) > maxAuthLine {
+				return line[:maxLineShown], n, true, nil
 			}
 			return line, n, false, nil
 		}
