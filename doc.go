@@ -61,6 +61,16 @@
 // server runs; [RejectRecipient], [FailNextDelivery], [DropAfterData],
 // [Greet421] and [SlowReplies] cover the common cases in one line.
 //
+// # TLS and AUTH
+//
+// [StartTLS] and [ImplicitTLS] use one self-signed certificate per process
+// (for localhost, 127.0.0.1 and ::1); [Server.ClientTLSConfig] trusts it and
+// [Server.CertificatePEM] exports it. [Users] enables AUTH PLAIN and LOGIN;
+// [RequireTLS], [RequireAuth] and [AuthRequiresTLS] test clients that must
+// upgrade or log in. Each [Message] records [Message.AuthUser] and
+// [Message.TLS]; the transcript shows TLS sessions in plain text with AUTH
+// secrets masked.
+//
 // # Two layers
 //
 // [NewServer] takes the test's testing.TB: it fails the test if the server

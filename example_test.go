@@ -2,6 +2,7 @@ package smtptest_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -448,4 +449,62 @@ func ExampleSlowReplies() {
 	})
 	// Output:
 	// true
+}
+
+// STARTTLS and AUTH in one short test: the server offers both, and the
+// client trusts the test certificate through ClientTLSConfig.
+func ExampleStartTLS() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.StartTLS(), smtptest.RequireAuth(),
+			smtptest.Users(map[string]string{"app": "s3cret"}))
+
+		// The code under test, configured with the server's TLS trust:
+		c, err := smtp.Dial(srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.StartTLS(srv.ClientTLSConfig()); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Auth(smtp.PlainAuth("", "app", "s3cret", "127.0.0.1")); err != nil {
+			t.Fatal(err)
+		}
+		c.Mail("app@example.com")
+		c.Rcpt("ann@example.org")
+		w, _ := c.Data()
+		w.Write([]byte("Subject: secure\r\n\r\nhello\r\n"))
+		w.Close()
+		c.Quit()
+
+		m := srv.Messages()[0]
+		fmt.Println(m.AuthUser, tls.VersionName(m.TLS.Version))
+	})
+	// Output:
+	// app TLS 1.3
+}
+
+// Authenticate decides AUTH in code: here the first attempt fails
+// temporarily and the second is accepted whatever the password.
+func ExampleHooks_authenticate() {
+	runTest(func(t testing.TB) {
+		attempts := 0
+		srv := smtptest.NewServer(t, smtptest.Hooks{
+			Authenticate: func(mechanism, username, password string) error {
+				attempts++ // one client here; a hook shared by goroutines needs a lock
+				if attempts == 1 {
+					return &gosmtp.SMTPError{Code: 454, EnhancedCode: gosmtp.EnhancedCode{4, 7, 0}, Message: "try again"}
+				}
+				return nil // any password
+			},
+		})
+		for range 2 {
+			c, _ := smtp.Dial(srv.Addr())
+			fmt.Println(c.Auth(smtp.PlainAuth("", "anyone", "anything", "127.0.0.1")))
+			c.Close()
+		}
+	})
+	// Output:
+	// 454 "4.7.0 try again"
+	// <nil>
 }
