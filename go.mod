@@ -1,15 +1,13 @@
 module github.com/smtptest/smtptest
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/emersion/go-message v0.18.2
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
 	github.com/google/go-cmp v0.7.0
 	go.uber.org/goleak v1.3.0
 )
 
-require (
-	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
-	golang.org/x/text v0.14.0 // indirect
-)
+require golang.org/x/text v0.43.0 // indirect
