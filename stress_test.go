@@ -211,7 +211,7 @@ func TestStressSlowAndStalledClients(t *testing.T) {
 		if fast != 8 || len(srv.Messages()) != 9 {
 			t.Errorf("%d fast messages of 8, %d in all (want 9)", fast, len(srv.Messages()))
 		}
-		srv.Close() // the stalled client is still mid-line
+		srv.Close()         // the stalled client is still mid-line
 		stalled.expect(250) // its EHLO was answered before Close
 		stalled.expectClosed()
 	})
