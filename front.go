@@ -232,6 +232,16 @@ func (c *conn) nextCommand() error {
 	if verb != "BDAT" {
 		c.bdatActive = false
 	} else if size, last, ok := parseBDAT(line); ok {
+		if size == 0 && !last && !c.bdatActive && c.sess != nil && c.sess.mail && len(c.sess.to) > 0 {
+			// An empty first chunk carries nothing. Passed on, it would start
+			// go-smtp's BDAT goroutine without waiting for it (io.Copy of
+			// zero bytes), and a client that leaves then makes go-smtp's
+			// Close nil the session before the goroutine calls
+			// c.Session().Data: a nil dereference. go-smtp starts the
+			// goroutine with the first real chunk instead.
+			c.reply(250, smtp.EnhancedCode{2, 0, 0}, "Continue")
+			return nil
+		}
 		// go-smtp reads the chunk whenever the arguments parse, even when
 		// it refuses the command.
 		c.bdatActive = !last

@@ -65,6 +65,10 @@ type Server struct {
 // test has failed the cleanup logs the SMTP transcript of every connection
 // (unless a failure message showed it already, see
 // [Server.TranscriptForFailure]). Nothing reaches t after Close.
+//
+// In a fuzz test, give NewServer the *testing.T of each input, or use
+// [Start] for a server shared by all inputs: the testing package forbids
+// calling the *testing.F's methods inside the fuzz target.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := start(t, opts)

@@ -1380,6 +1380,34 @@ func TestProtocolDetails(t *testing.T) {
 	}
 }
 
+// A first BDAT of zero bytes followed by a client that leaves used to race
+// go-smtp's BDAT goroutine against its Close (a nil session, a recovered
+// panic that go-smtp logs). The front answers such a chunk itself.
+func TestEmptyFirstBDATThenDisconnect(t *testing.T) {
+	tb := tbtest.Run(t, func(tb *tbtest.TB) {
+		srv := smtptest.NewServer(tb)
+		for range 200 {
+			c := dial(t, srv, 220)
+			c.write("EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 0\r\n")
+			for _, code := range []int{250, 250, 250, 250} {
+				c.expect(code)
+			}
+			c.nc.Close()
+		}
+		c := dial(t, srv, 220) // BDAT 0 then real chunks still make a message
+		c.write("EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 0\r\n" + bdat("Subject: z\r\n\r\n", false) + bdat("", true))
+		for _, code := range []int{250, 250, 250, 250, 250, 250} {
+			c.expect(code)
+		}
+		if m := srv.Messages(); len(m) != 1 || string(m[0].Data) != "Subject: z\r\n\r\n" {
+			t.Errorf("messages %v", m)
+		}
+	})
+	if strings.Contains(tb.Text(), "panic") {
+		t.Errorf("the server logged a panic:\n%s", tb.Text())
+	}
+}
+
 func TestTooManyErrorsClose(t *testing.T) {
 	// go-smtp closes a session after its fourth syntax error; the front
 	// passes that through and records it.
