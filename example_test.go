@@ -508,3 +508,53 @@ func ExampleHooks_authenticate() {
 	// 454 "4.7.0 try again"
 	// <nil>
 }
+
+// OnEvent follows the server as it works, one event at a time.
+func ExampleOnEvent() {
+	srv, err := smtptest.Start(smtptest.OnEvent(func(ev smtptest.Event) {
+		switch ev.Kind {
+		case smtptest.EventMessage:
+			fmt.Printf("conn %d: message from %s\n", ev.ConnID, ev.Message.From)
+		case smtptest.EventRejection:
+			fmt.Printf("conn %d: refused: %s\n", ev.ConnID, ev.Rejection)
+		default:
+			fmt.Printf("conn %d: %s\n", ev.ConnID, ev.Kind)
+		}
+	}), smtptest.RejectRecipient("nobody@example.org"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"nobody@example.org", "b@example.org"}, []byte("Subject: x\r\n\r\n"))
+	srv.Close()
+	// Output:
+	// conn 1: connect
+	// conn 1: refused: RCPT nobody@example.org: 550 5.1.1 Recipient address rejected (smtptest fault)
+	// conn 1: close
+}
+
+// Shutdown lets a message in flight finish before the server stops, as a
+// standalone server does on SIGTERM.
+func ExampleServer_Shutdown() {
+	srv, err := smtptest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, _ := smtp.Dial(srv.Addr())
+	c.Mail("a@example.com")
+	c.Rcpt("b@example.org")
+	w, _ := c.Data()
+	w.Write([]byte("Subject: in flight\r\n\r\n"))
+
+	done := make(chan error)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+
+	fmt.Println(w.Close()) // the message still goes through
+	// Then the session, idle, is answered "421 4.3.2 Service shutting
+	// down" and closed, and Shutdown returns.
+	fmt.Println(<-done, len(srv.Messages()))
+	// Output:
+	// <nil>
+	// <nil> 1
+}

@@ -138,6 +138,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		nc.Close()
 		return nil, net.ErrClosed
 	}
+	l.srv.emit(Event{Kind: EventConnect, Time: c.tr.start, ConnID: c.id, Remote: c.remote})
 	return c, nil
 }
 
@@ -172,6 +173,9 @@ func (c *conn) Read(p []byte) (int, error) {
 func (c *conn) nextCommand() error {
 	if c.mode != modeSASL {
 		c.cmd = command{} // a reply before the next line answers no command (idle timeout)
+	}
+	if c.srv.draining.Load() && c.idle() {
+		return c.drain()
 	}
 	line, n, tooLong, err := c.readLine()
 	if err != nil {
@@ -430,24 +434,63 @@ func (c *conn) readNet(b []byte) (int, error) {
 	if err := c.flush(); err != nil {
 		return 0, c.readErr(err)
 	}
-	if d := c.srv.cfg.readTimeout; d > 0 {
-		c.nc.SetReadDeadline(time.Now().Add(d))
+	if c.srv.cfg.readTimeout > 0 {
+		c.nc.SetReadDeadline(c.readDeadline())
 	}
 	speed := c.srv.cfg.linkSpeed
 	if speed > 0 {
 		b = b[:min(len(b), linkPiece(speed))]
 	}
-	n, err := c.nc.Read(b)
-	if n > 0 {
-		if speed > 0 && !c.sleep(linkTime(n, speed)) {
-			return 0, c.readErr(net.ErrClosed)
+	for {
+		n, err := c.nc.Read(b)
+		if n > 0 {
+			if speed > 0 && !c.sleep(linkTime(n, speed)) {
+				return 0, c.readErr(net.ErrClosed)
+			}
+			return n, nil
 		}
-		return n, nil
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && c.srv.draining.Load() && !c.dead {
+			// Shutdown woke this read.
+			if c.idle() {
+				return 0, c.drain()
+			}
+			c.nc.SetReadDeadline(c.readDeadline()) // a transaction goes on
+			continue
+		}
+		return 0, c.readErr(err)
 	}
-	if err == nil {
-		err = io.ErrNoProgress
+}
+
+// readDeadline is the deadline of the next read: the read timeout from
+// now, or none.
+func (c *conn) readDeadline() time.Time {
+	if d := c.srv.cfg.readTimeout; d > 0 {
+		return time.Now().Add(d)
 	}
-	return 0, c.readErr(err)
+	return time.Time{}
+}
+
+// idle reports whether the session waits for a command outside any
+// transaction, with nothing of the client's buffered: Shutdown may end it.
+func (c *conn) idle() bool {
+	switch c.mode {
+	case modeCommand, modeRefused:
+	default:
+		return false
+	}
+	return c.r == c.w && !c.bdatActive && (c.sess == nil || !c.sess.mail)
+}
+
+// drain ends an idle session for Shutdown.
+func (c *conn) drain() error {
+	c.tr.note("server shutting down")
+	c.reply(421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down")
+	c.mode = modeClosed
+	return io.EOF
 }
 
 // readErr notes why reading failed and turns the error into what go-smtp

@@ -60,6 +60,7 @@ type config struct {
 	users           map[string]string // nil: no table
 	requireAuth     bool
 	authRequiresTLS bool
+	onEvent         func(Event)
 }
 
 func defaultConfig() config {

@@ -104,12 +104,16 @@ var ErrServerClosed = errors.New("smtptest: server closed")
 // whether m was recorded.
 func (s *Server) record(m *Message) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closing {
+		s.mu.Unlock()
 		return false
 	}
 	s.msgs = append(s.msgs, m)
 	s.signal()
+	s.mu.Unlock()
+	if s.cfg.onEvent != nil {
+		s.emit(Event{Kind: EventMessage, Time: m.Received, ConnID: m.ConnID, Remote: m.Remote, Message: m.clone()})
+	}
 	return true
 }
 
@@ -118,6 +122,9 @@ func (s *Server) addRejection(r Rejection) {
 	s.rejs = append(s.rejs, r)
 	s.signal()
 	s.mu.Unlock()
+	if s.cfg.onEvent != nil {
+		s.emit(Event{Kind: EventRejection, Time: r.Time, ConnID: r.ConnID, Remote: r.Remote, Rejection: &r})
+	}
 }
 
 // signal wakes the goroutines waiting for the record to grow. s.mu is

@@ -47,6 +47,12 @@ type Server struct {
 	logMu   sync.Mutex // guards logsOff and serializes reports
 	logsOff bool       // after Close: nothing more reaches the test
 
+	eventMu   sync.Mutex // serializes OnEvent calls; guards eventsOff
+	eventsOff bool       // after Close: no more events
+
+	draining atomic.Bool   // Shutdown has begun; read on every command
+	drained  chan struct{} // closed when the last connection ends while draining; guarded by mu
+
 	tlsConfig *tls.Config       // nil without TLS
 	leaf      *x509.Certificate // the certificate presented, if known
 
@@ -315,6 +321,9 @@ func (s *Server) close() {
 	s.logMu.Lock()
 	s.logsOff = true
 	s.logMu.Unlock()
+	s.eventMu.Lock()
+	s.eventsOff = true
+	s.eventMu.Unlock()
 }
 
 func (s *Server) isClosing() bool {
@@ -332,7 +341,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if s.closing || s.draining.Load() {
 		return nil
 	}
 	s.nextID++
@@ -346,7 +355,12 @@ func (s *Server) newConn(nc net.Conn) *conn {
 func (s *Server) connClosed(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if len(s.conns) == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
 	s.mu.Unlock()
+	s.emit(Event{Kind: EventClose, Time: time.Now(), ConnID: c.id, Remote: c.remote})
 }
 
 // addrPort converts a TCP address; IPv4-mapped IPv6 addresses become IPv4.

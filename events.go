@@ -1,0 +1,114 @@
+package smtptest
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// EventKind says what an [Event] reports.
+type EventKind int
+
+// The kinds of events.
+const (
+	EventConnect   EventKind = iota + 1 // a client connected
+	EventMessage                        // a message was recorded
+	EventRejection                      // a refusal was recorded
+	EventClose                          // a connection ended
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventConnect:
+		return "connect"
+	case EventMessage:
+		return "message"
+	case EventRejection:
+		return "rejection"
+	case EventClose:
+		return "close"
+	}
+	return "EventKind(?)"
+}
+
+// Event is something that happened on the server, as [OnEvent] reports
+// it.
+type Event struct {
+	Kind      EventKind
+	Time      time.Time
+	ConnID    int            // the connection, as numbered in the transcript
+	Remote    netip.AddrPort // the client's address
+	Message   *Message       // EventMessage: a copy of the message recorded
+	Rejection *Rejection     // EventRejection: the refusal recorded
+}
+
+// OnEvent makes the server call f for each event: a client connects, a
+// message or a refusal is recorded, a connection ends. f is called after
+// the record has changed, one event at a time (calls never overlap, so f
+// may write to a shared output without a lock), and never after Close
+// returns. The events of one connection come in order. f runs on the
+// server's goroutines and holds up the connection it reports on: it
+// should be quick. The standalone cmd/smtptest prints its output this way.
+func OnEvent(f func(Event)) Option {
+	return optionFunc(func(c *config) error {
+		if f == nil {
+			return errors.New("smtptest: OnEvent: nil function")
+		}
+		c.onEvent = f
+		return nil
+	})
+}
+
+// emit reports ev to the OnEvent function, if any. s.mu must not be held.
+func (s *Server) emit(ev Event) {
+	if s.cfg.onEvent == nil {
+		return
+	}
+	s.eventMu.Lock()
+	defer s.eventMu.Unlock()
+	if s.eventsOff {
+		return
+	}
+	s.cfg.onEvent(ev)
+}
+
+// Shutdown stops the server gracefully: it stops accepting connections,
+// lets every transaction in flight finish (a message being sent is
+// received and recorded), answers each idle session "421 4.3.2 Service
+// shutting down" and closes it, then calls [Server.Close]. If ctx ends
+// first, Shutdown closes what is left at once and returns ctx.Err(). A
+// session in the middle of a transaction is waited for until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		s.Close()
+		return nil
+	}
+	s.draining.Store(true)
+	drained := make(chan struct{})
+	s.drained = drained
+	if len(s.conns) == 0 {
+		close(drained)
+		s.drained = nil
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	s.ln.Close() // no new connections; Close waits for the serve loop
+	for _, c := range conns {
+		c.raw.SetReadDeadline(time.Now()) // wakes a session waiting for its next command
+	}
+	var err error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.Close()
+	return err
+}

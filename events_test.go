@@ -1,0 +1,151 @@
+package smtptest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smtptest/smtptest"
+)
+
+func TestShutdownFinishesTransactionsAndEndsIdleSessions(t *testing.T) {
+	srv, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	idle := dial(t, srv, 220)
+	idle.cmd("EHLO idle.example", 250)
+
+	busy := dial(t, srv, 220)
+	busy.cmd("EHLO busy.example", 250)
+	busy.cmd("MAIL FROM:<a@example.com>", 250)
+	busy.cmd("RCPT TO:<b@example.org>", 250)
+	busy.cmd("DATA", 354)
+	busy.write("Subject: in flight\r\n\r\nfirst half, ")
+
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+
+	// The idle session is told and closed: Shutdown has begun.
+	if text := idle.expect(421); text != "4.3.2 Service shutting down" {
+		t.Errorf("idle session got %q", text)
+	}
+	idle.expectClosed()
+	if _, err := net.Dial("tcp", srv.Addr()); err == nil {
+		t.Error("a new connection was accepted during Shutdown")
+	}
+
+	// The message in flight is received, recorded and acknowledged; then
+	// the session, idle, is ended.
+	busy.write("second half\r\n.\r\n")
+	busy.expect(250)
+	busy.expect(421)
+	busy.expectClosed()
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if m := srv.Messages(); len(m) != 1 || string(m[0].Data) != "Subject: in flight\r\n\r\nfirst half, second half\r\n" {
+		t.Errorf("messages %v", m)
+	}
+}
+
+func TestShutdownGivesUpWhenTheContextEnds(t *testing.T) {
+	srv, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := dial(t, srv, 220)
+	stuck.cmd("EHLO stuck.example", 250)
+	stuck.cmd("MAIL FROM:<a@example.com>", 250) // a transaction that never ends
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown = %v, want the context's error", err)
+	}
+	stuck.expectClosed() // Close ended it
+	srv.Close()          // still idempotent
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown after Close = %v", err)
+	}
+}
+
+func TestOnEvent(t *testing.T) {
+	var mu sync.Mutex
+	var events []smtptest.Event
+	srv := smtptest.NewServer(t, smtptest.RejectRecipient("no@example.org"), smtptest.OnEvent(func(ev smtptest.Event) {
+		mu.Lock()
+		events = append(events, ev)
+		mu.Unlock()
+	}))
+	c := dial(t, srv, 220)
+	c.cmd("EHLO client.example", 250)
+	c.cmd("MAIL FROM:<a@example.com>", 250)
+	c.cmd("RCPT TO:<no@example.org>", 550)
+	c.cmd("RCPT TO:<b@example.org>", 250)
+	c.cmd("DATA", 354)
+	c.write(simpleMsg + ".\r\n")
+	c.expect(250)
+	c.cmd("QUIT", 221)
+	c.expectClosed()
+	srv.Close()
+
+	mu.Lock()
+	defer mu.Unlock()
+	var kinds []string
+	for _, ev := range events {
+		kinds = append(kinds, ev.Kind.String())
+		if ev.ConnID != 1 || ev.Time.IsZero() || !ev.Remote.IsValid() {
+			t.Errorf("event %+v lacks its connection, time or address", ev)
+		}
+	}
+	if got := strings.Join(kinds, " "); got != "connect rejection message close" {
+		t.Errorf("events %q", got)
+	}
+	if r := events[1].Rejection; r == nil || r.Arg != "no@example.org" || r.Reply.Code != 550 {
+		t.Errorf("rejection event %+v", events[1])
+	}
+	m := events[2].Message
+	if m == nil || string(m.Data) != simpleMsg {
+		t.Fatalf("message event %+v", events[2])
+	}
+	m.Data[0] = 'X'
+	if srv.Messages()[0].Data[0] == 'X' {
+		t.Error("the event's message is the record's own")
+	}
+	if _, err := smtptest.Start(smtptest.OnEvent(nil)); err == nil {
+		t.Error("OnEvent(nil) accepted")
+	}
+}
+
+func TestOnEventCallsNeverOverlap(t *testing.T) {
+	var inside, overlaps, count int // read after Close, which waits for every call
+	srv := smtptest.NewServer(t, smtptest.OnEvent(func(smtptest.Event) {
+		inside++ // a data race here, if calls overlapped (the race detector is on)
+		if inside > 1 {
+			overlaps++
+		}
+		count++
+		inside--
+	}))
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sendMail(t, srv, fmt.Sprintf("c%d@example.com", i), []string{"b@example.org"}, simpleMsg)
+		}()
+	}
+	wg.Wait()
+	srv.Close()
+	if overlaps != 0 || count < 16*3 {
+		t.Errorf("%d overlapping calls, %d events", overlaps, count)
+	}
+}
