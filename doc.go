@@ -71,6 +71,13 @@
 // [Message.TLS]; the transcript shows TLS sessions in plain text with AUTH
 // secrets masked.
 //
+// # Watching and stopping
+//
+// [OnEvent] reports connects, messages, refusals and closes as they happen;
+// [Server.Shutdown] stops gracefully. The command cmd/smtptest runs the
+// server as a process on both, with flags for every option, faults in a
+// compact text form, .eml and mbox files, and an HTTP JSON API.
+//
 // # Two layers
 //
 // [NewServer] takes the test's testing.TB: it fails the test if the server

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smtptest/smtptest"
+)
+
+// faultSet is the faults in force, each with an id for the API.
+type faultSet struct {
+	srv   *smtptest.Server
+	mu    sync.Mutex
+	next  int
+	items []faultItem
+}
+
+type faultItem struct {
+	ID     int    `json:"id"`
+	Spec   string `json:"spec"`
+	remove func()
+}
+
+func newFaultSet(srv *smtptest.Server) *faultSet { return &faultSet{srv: srv} }
+
+func (fs *faultSet) add(spec string, f smtptest.Fault) faultItem {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.next++
+	item := faultItem{ID: fs.next, Spec: spec, remove: fs.srv.Inject(f)}
+	fs.items = append(fs.items, item)
+	return item
+}
+
+func (fs *faultSet) list() []faultItem {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return slices.Clone(fs.items)
+}
+
+func (fs *faultSet) remove(id int) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	i := slices.IndexFunc(fs.items, func(it faultItem) bool { return it.ID == id })
+	if i < 0 {
+		return false
+	}
+	fs.items[i].remove()
+	fs.items = slices.Delete(fs.items, i, i+1)
+	return true
+}
+
+func (fs *faultSet) clear() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.srv.ClearFaults()
+	fs.items = nil
+}
+
+// newAPI serves the HTTP JSON API described in the manual.
+func newAPI(srv *smtptest.Server, faults *faultSet) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, summaries(srv.Messages()))
+	})
+	mux.HandleFunc("GET /api/messages/wait", func(w http.ResponseWriter, r *http.Request) {
+		count, err := strconv.Atoi(r.URL.Query().Get("count"))
+		if err != nil || count < 0 {
+			writeError(w, http.StatusBadRequest, "count must be a number of messages")
+			return
+		}
+		timeout := 10 * time.Second
+		if t := r.URL.Query().Get("timeout"); t != "" {
+			if timeout, err = time.ParseDuration(t); err != nil {
+				writeError(w, http.StatusBadRequest, "timeout: "+err.Error())
+				return
+			}
+		}
+		ctx, cancel := contextWithTimeout(r, timeout)
+		defer cancel()
+		msgs, err := srv.WaitForMessagesContext(ctx, count)
+		status := http.StatusOK
+		if err != nil {
+			status = http.StatusRequestTimeout
+		}
+		writeJSON(w, status, summaries(msgs))
+	})
+	mux.HandleFunc("GET /api/messages/{n}", func(w http.ResponseWriter, r *http.Request) {
+		if m, n, ok := message(w, r, srv); ok {
+			writeJSON(w, http.StatusOK, detail(n, m))
+		}
+	})
+	mux.HandleFunc("GET /api/messages/{n}/raw", func(w http.ResponseWriter, r *http.Request) {
+		if m, _, ok := message(w, r, srv); ok {
+			w.Header().Set("Content-Type", "message/rfc822")
+			w.Write(m.Data)
+		}
+	})
+	mux.HandleFunc("DELETE /api/messages", func(w http.ResponseWriter, r *http.Request) {
+		srv.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /api/rejections", func(w http.ResponseWriter, r *http.Request) {
+		rejs := []rejectionJSON{}
+		for _, rej := range srv.Rejections() {
+			rejs = append(rejs, newRejectionJSON(rej))
+		}
+		writeJSON(w, http.StatusOK, rejs)
+	})
+	mux.HandleFunc("GET /api/faults", func(w http.ResponseWriter, r *http.Request) {
+		items := faults.list()
+		if items == nil {
+			items = []faultItem{}
+		}
+		writeJSON(w, http.StatusOK, items)
+	})
+	mux.HandleFunc("POST /api/faults", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		spec := strings.TrimSpace(string(body))
+		f, err := parseFault(spec)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusCreated, faults.add(spec, f))
+	})
+	mux.HandleFunc("DELETE /api/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.Atoi(r.PathValue("id"))
+		if err != nil || !faults.remove(id) {
+			writeError(w, http.StatusNotFound, "no fault "+r.PathValue("id"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("DELETE /api/faults", func(w http.ResponseWriter, r *http.Request) {
+		faults.clear()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /api/transcript", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, srv.Transcript())
+	})
+	return mux
+}
+
+// message finds message {n} of the request, or answers 404.
+func message(w http.ResponseWriter, r *http.Request, srv *smtptest.Server) (*smtptest.Message, int, bool) {
+	msgs := srv.Messages()
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(msgs) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no message %s (there are %d)", r.PathValue("n"), len(msgs)))
+		return nil, 0, false
+	}
+	return msgs[n-1], n, true
+}
+
+type summaryJSON struct {
+	ID       int       `json:"id"`
+	Received time.Time `json:"received"`
+	Conn     int       `json:"conn"`
+	Remote   string    `json:"remote"`
+	Helo     string    `json:"helo"`
+	From     string    `json:"from"`
+	To       []string  `json:"to"`
+	Subject  string    `json:"subject"`
+	Size     int       `json:"size"`
+	TLS      string    `json:"tls,omitempty"`
+	AuthUser string    `json:"auth_user,omitempty"`
+}
+
+func summary(n int, m *smtptest.Message) summaryJSON {
+	subject, _ := m.Subject()
+	return summaryJSON{
+		ID: n, Received: m.Received, Conn: m.ConnID, Remote: m.Remote.String(), Helo: m.Helo,
+		From: m.From, To: m.To, Subject: subject, Size: len(m.Data), TLS: tlsName(m.TLS), AuthUser: m.AuthUser,
+	}
+}
+
+func summaries(msgs []*smtptest.Message) []summaryJSON {
+	out := []summaryJSON{}
+	for i, m := range msgs {
+		out = append(out, summary(i+1, m))
+	}
+	return out
+}
+
+type attachmentJSON struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Disposition string `json:"disposition,omitempty"`
+	ContentID   string `json:"content_id,omitempty"`
+	Size        int    `json:"size"`
+}
+
+type detailJSON struct {
+	summaryJSON
+	Headers     map[string][]string `json:"headers"`
+	Text        *string             `json:"text"`
+	HTML        *string             `json:"html"`
+	Attachments []attachmentJSON    `json:"attachments"`
+	Errors      map[string]string   `json:"errors,omitempty"` // what could not be read, by part
+}
+
+func detail(n int, m *smtptest.Message) detailJSON {
+	d := detailJSON{summaryJSON: summary(n, m), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}}
+	if h, err := m.Header(); err != nil {
+		d.Errors["headers"] = err.Error()
+	} else {
+		fields := h.Fields()
+		for fields.Next() {
+			v, err := fields.Text()
+			if err != nil {
+				v = fields.Value()
+			}
+			d.Headers[fields.Key()] = append(d.Headers[fields.Key()], v)
+		}
+	}
+	body := func(name string, read func() (string, error)) *string {
+		s, err := read()
+		if err != nil {
+			d.Errors[name] = err.Error()
+			return nil
+		}
+		return &s
+	}
+	d.Text = body("text", m.TextBody)
+	d.HTML = body("html", m.HTMLBody)
+	if atts, err := m.Attachments(); err != nil {
+		d.Errors["attachments"] = err.Error()
+	} else {
+		for _, a := range atts {
+			d.Attachments = append(d.Attachments, attachmentJSON{a.Filename, a.ContentType, a.Disposition, a.ContentID, len(a.Data)})
+		}
+	}
+	return d
+}
+
+type rejectionJSON struct {
+	Time         string `json:"time"`
+	Conn         int    `json:"conn"`
+	Remote       string `json:"remote"`
+	Stage        string `json:"stage"`
+	Arg          string `json:"arg,omitempty"`
+	Command      string `json:"command,omitempty"`
+	Code         int    `json:"code"` // 0: the connection was dropped
+	EnhancedCode string `json:"enhanced_code,omitempty"`
+	Text         string `json:"text,omitempty"`
+}
+
+func newRejectionJSON(r smtptest.Rejection) rejectionJSON {
+	j := rejectionJSON{
+		Time: r.Time.Format(timeFormat), Conn: r.ConnID, Remote: r.Remote.String(), Stage: r.Stage.String(),
+		Arg: r.Arg, Command: r.Command, Code: r.Reply.Code, Text: r.Reply.Message,
+	}
+	if ec := r.Reply.EnhancedCode; ec[0] > 0 {
+		j.EnhancedCode = fmt.Sprintf("%d.%d.%d", ec[0], ec[1], ec[2])
+	}
+	return j
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// loadCertificate reads -tls-cert and -tls-key.
+func loadCertificate(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
+}
+
+// contextWithTimeout bounds a request that waits.
+func contextWithTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), d)
+}

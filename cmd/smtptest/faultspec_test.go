@@ -1,0 +1,68 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smtptest/smtptest"
+)
+
+func TestParseFault(t *testing.T) {
+	tests := []struct {
+		spec string
+		want smtptest.Fault
+	}{
+		{"rcpt *@bad.example reply 550 5.1.1 No such user",
+			smtptest.Fault{Stage: smtptest.StageRcpt, Match: "*@bad.example", Reply: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}}},
+		{"end-of-data times=1 reply 451",
+			smtptest.Fault{Stage: smtptest.StageEndOfData, Times: 1, Reply: &smtp.SMTPError{Code: 451}}},
+		{"EOD reply 451 try   again  later",
+			smtptest.Fault{Stage: smtptest.StageEndOfData, Reply: &smtp.SMTPError{Code: 451, Message: "try again later"}}},
+		{"connect rate=0.1 drop", smtptest.Fault{Stage: smtptest.StageConnect, Rate: 0.1, Drop: true}},
+		{"data delay=2s", smtptest.Fault{Stage: smtptest.StageData, Delay: 2 * time.Second}},
+		{"data after=1024", smtptest.Fault{Stage: smtptest.StageData, Drop: true, AfterBytes: 1024}},
+		{"mail <> delay=1ms reply 550 5.7.1 Bounces not accepted",
+			smtptest.Fault{Stage: smtptest.StageMail, Match: "<>", Delay: time.Millisecond, Reply: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Bounces not accepted"}}},
+		{"helo *.spam.example reply 554 5.7.1 no", smtptest.Fault{Stage: smtptest.StageHelo, Match: "*.spam.example", Reply: &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "no"}}},
+		{"auth LOGIN reply 535", smtptest.Fault{Stage: smtptest.StageAuth, Match: "LOGIN", Reply: &smtp.SMTPError{Code: 535}}},
+		{"quit drop", smtptest.Fault{Stage: smtptest.StageQuit, Drop: true}},
+	}
+	for _, tt := range tests {
+		got, err := parseFault(tt.spec)
+		if err != nil {
+			t.Errorf("%q: %v", tt.spec, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%q mismatch (-want +got):\n%s", tt.spec, diff)
+		}
+	}
+}
+
+func TestParseFaultErrors(t *testing.T) {
+	for spec, want := range map[string]string{
+		"":                       "empty",
+		"later reply 451":        `unknown stage "later"`,
+		"rcpt reply":             "reply needs a code",
+		"rcpt reply 55":          `reply code "55" is not three digits`,
+		"rcpt reply 250":         "Reply code 250 is not 4xx or 5xx",
+		"rcpt times=x reply 450": "times:",
+		"rcpt speed=2 reply 450": `unknown option "speed"`,
+		"rcpt a b reply 450":     `unexpected "b"`,
+		"rcpt":                   "it does nothing",
+		"quit x drop":            "which has no argument",
+		"rcpt drop reply 550":    "both Reply and Drop",
+		"rcpt rate=2 drop":       "Rate 2 is outside [0, 1]",
+		"mail after=10":          "AfterBytes needs Drop at StageData",
+		"rcpt [a- reply 550":     "syntax error in pattern",
+	} {
+		_, err := parseFault(spec)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "syntax: STAGE") {
+			t.Errorf("%q: %v, want an error with %q and the syntax", spec, err, want)
+		}
+	}
+}

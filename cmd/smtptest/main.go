@@ -1,0 +1,375 @@
+// Command smtptest runs the smtptest fixture as a standalone SMTP server,
+// for checking by hand what an application sends, or for testing programs
+// written in other languages. It keeps every message it accepts, prints
+// them as they arrive, can save them as .eml files or an mbox, refuses and
+// misbehaves on demand (faults), speaks STARTTLS, implicit TLS and AUTH,
+// and serves a small HTTP JSON API.
+//
+// Run "smtptest -h" for the manual.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/smtptest/smtptest"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, nil))
+}
+
+const manual = `NAME
+    smtptest - an SMTP server that keeps what it receives, for testing
+
+SYNOPSIS
+    smtptest [options]
+
+DESCRIPTION
+    smtptest listens on 127.0.0.1:2525 (see -addr), accepts every message
+    (unless told otherwise), keeps them in memory, and prints one line when
+    it is ready and one line per message received (time, sender, recipients,
+    subject, size) and per refusal. It is the Go package
+    github.com/smtptest/smtptest as a process: the same server, the same
+    faults, for people testing by hand and for tests in other languages.
+
+    SIGINT or SIGTERM stop it gracefully: messages in flight are received,
+    idle sessions are told "421 4.3.2", a summary is printed, and the exit
+    status is 0. Messages saved with -dir or -mbox are written before the
+    client gets its 250; a message that cannot be saved is refused with
+    "451 4.3.0" (the client retries) and the error is printed: nothing is
+    lost silently.
+
+OPTIONS
+%s
+FAULTS
+    -fault makes the server misbehave; give it several times for several
+    faults. Each is one string:
+
+        ` + faultSyntax + `
+
+    STAGE is connect, helo, auth, mail, rcpt, data, end-of-data (or eod),
+    rset, noop or quit. MATCH selects commands by their argument (address,
+    HELO domain, AUTH mechanism; the recipients at data and end-of-data),
+    exactly or as a glob like *@example.org, ignoring case; "<>" is the null
+    sender. The action is "reply" with a 4xx or 5xx code (the text is the
+    rest of the string), "drop" (hang up without a reply; with after=N, after
+    N bytes of the message body), or only delay=D. times=N fires N times in
+    all, rate=P with probability P, replayable with -seed.
+
+    Examples:
+        -fault 'rcpt *@bad.example reply 550 5.1.1 No such user'
+                    reject every recipient at bad.example with 550
+        -fault 'end-of-data times=1 reply 451 4.3.0 Try again later'
+                    fail the first delivery with 451, accept the retry
+        -fault 'end-of-data drop'
+                    hang up after every message body, without a reply
+        -fault 'connect reply 421 4.3.2 Too busy'
+                    greet every client with 421 and hang up
+        -fault 'data delay=30s'
+                    answer DATA after 30 seconds (test client timeouts)
+        -fault 'rcpt rate=0.1 reply 450 4.2.1 Mailbox busy' -seed 42
+                    refuse one recipient in ten, the same ones every run
+
+HTTP API
+    With -http ADDR (on loopback, say 127.0.0.1:8025), a JSON API serves
+    tests in other languages. Messages are numbered from 1 in the order
+    received; DELETE starts again from 1.
+
+        GET    /api/messages                   every message (summary)
+        GET    /api/messages/wait?count=N&timeout=10s
+                                               wait for N messages; 408 on timeout
+        GET    /api/messages/{n}               one, with headers, text, HTML, attachments
+        GET    /api/messages/{n}/raw           the message as received (message/rfc822)
+        DELETE /api/messages                   forget messages and refusals
+        GET    /api/rejections                 every refusal
+        GET    /api/faults                     the faults in force
+        POST   /api/faults                     add a fault (the body is its text, as -fault)
+        DELETE /api/faults/{id}                remove one
+        DELETE /api/faults                     remove all
+        GET    /api/transcript                 the SMTP dialogue of every connection
+
+    Examples:
+        curl -s localhost:8025/api/messages/wait?count=1
+        curl -s localhost:8025/api/messages/1/raw
+        curl -s -X POST --data 'rcpt *@bad.example reply 550' localhost:8025/api/faults
+        curl -s -X DELETE localhost:8025/api/messages
+
+EXAMPLES
+    smtptest
+        listen on 127.0.0.1:2525 and print what arrives
+    smtptest -addr 127.0.0.1:0 -json
+        any free port (printed in the ready line), JSON events
+    smtptest -dir ./mail -mbox ./mail/all.mbox
+        also save each message as ./mail/<time>-<n>.eml and in an mbox
+    smtptest -starttls -cert-out ca.pem -user app:s3cret -require-auth
+        STARTTLS with a test certificate clients can trust from ca.pem,
+        AUTH PLAIN/LOGIN required
+    smtptest -http 127.0.0.1:8025 -quiet
+        no output but the ready line; tests use the HTTP API
+
+EXIT STATUS
+    0 after SIGINT or SIGTERM, 1 if the server cannot start (say, the
+    address is in use), 2 for bad options.
+`
+
+// config is what the flags say.
+type config struct {
+	addr, domain, banner     string
+	maxSize                  int64
+	maxRcpt                  int
+	readTimeout              time.Duration
+	startTLS, implicitTLS    bool
+	certOut, tlsCert, tlsKey string
+	requireTLS               bool
+	users                    userFlag
+	requireAuth, authTLS     bool
+	faults                   stringsFlag
+	seed                     uint64
+	seedSet                  bool
+	dir, mbox                string
+	json, quiet, printData   bool
+	httpAddr                 string
+	shutdownTimeout          time.Duration
+}
+
+// stringsFlag collects a flag given several times.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ", ") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+// userFlag collects -user name:password.
+type userFlag map[string]string
+
+func (u userFlag) String() string { return "" }
+func (u userFlag) Set(v string) error {
+	name, pass, ok := strings.Cut(v, ":")
+	if !ok || name == "" {
+		return errors.New("want name:password")
+	}
+	u[name] = pass
+	return nil
+}
+
+// defineFlags declares the flags on fs, to fill c.
+func defineFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:2525", "listen on `host:port`; port 0 picks a free port")
+	fs.StringVar(&c.domain, "domain", "localhost", "the server's `name` in its greeting")
+	fs.StringVar(&c.banner, "banner", "ESMTP smtptest", "the greeting's `text` after the name")
+	fs.Int64Var(&c.maxSize, "max-size", smtptest.DefaultMaxMessageBytes, "refuse messages over `bytes` with 552")
+	fs.IntVar(&c.maxRcpt, "max-recipients", smtptest.DefaultMaxRecipients, "refuse RCPT past `n` recipients with 452 (0: no limit)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 5*time.Minute, "disconnect a client silent for `duration` (421); 0: never")
+	fs.BoolVar(&c.startTLS, "starttls", false, "offer STARTTLS")
+	fs.BoolVar(&c.implicitTLS, "tls", false, "speak TLS from the first byte (as on port 465)")
+	fs.StringVar(&c.certOut, "cert-out", "", "write the server's certificate, PEM, to `file` for clients to trust")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "use this certificate `file` (PEM) instead of the test certificate")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "the private key `file` (PEM) of -tls-cert")
+	fs.BoolVar(&c.requireTLS, "require-tls", false, "refuse MAIL and AUTH before STARTTLS (530); implies -starttls")
+	fs.Var(c.users, "user", "accept AUTH PLAIN and LOGIN for `name:password` (repeatable)")
+	fs.BoolVar(&c.requireAuth, "require-auth", false, "refuse MAIL before AUTH (530)")
+	fs.BoolVar(&c.authTLS, "auth-requires-tls", false, "refuse AUTH over plain text (538)")
+	fs.Var(&c.faults, "fault", "misbehave: `spec` as in FAULTS below (repeatable)")
+	fs.Func("seed", "seed `n` for faults with a rate (default: random, printed)", func(s string) error {
+		_, err := fmt.Sscan(s, &c.seed)
+		c.seedSet = err == nil
+		return err
+	})
+	fs.StringVar(&c.dir, "dir", "", "also save each message as an .eml file in `directory`")
+	fs.StringVar(&c.mbox, "mbox", "", "also append each message to the mbox `file`")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object per event (ready, connect, message, rejection, close, error, stopped)")
+	fs.BoolVar(&c.quiet, "quiet", false, "print only the ready line and errors")
+	fs.BoolVar(&c.printData, "print-data", false, "print each whole message after its line (JSON: a data field)")
+	fs.StringVar(&c.httpAddr, "http", "", "serve the HTTP API on `host:port` (off by default)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, wait up to `duration` for messages in flight")
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{users: userFlag{}}
+	fs := flag.NewFlagSet("smtptest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	defineFlags(fs, c)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	return c, nil
+}
+
+// isHelp reports whether args ask for the manual.
+func isHelp(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool {
+		return a == "-h" || a == "-help" || a == "--help"
+	})
+}
+
+// optionsText is the OPTIONS section of the manual.
+func optionsText() string {
+	var b strings.Builder
+	fs := flag.NewFlagSet("smtptest", flag.ContinueOnError)
+	fs.SetOutput(&b)
+	defineFlags(fs, &config{users: userFlag{}})
+	fs.PrintDefaults()
+	return b.String()
+}
+
+// run is the command, with its inputs and outputs given: tests run the
+// built binary; run keeps main trivial. stop, if not nil, replaces the
+// signals.
+func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
+	if isHelp(args) {
+		fmt.Fprintf(stdout, manual, optionsText())
+		return 0
+	}
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
+		return 2
+	}
+	var faults []smtptest.Fault
+	for _, spec := range c.faults {
+		f, err := parseFault(spec)
+		if err != nil {
+			fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
+			return 2
+		}
+		faults = append(faults, f)
+	}
+
+	out := newPrinter(stdout, stderr, c)
+	store, err := newStore(c.dir, c.mbox)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtptest: %v\n", err)
+		return 1
+	}
+	defer store.close()
+
+	opts, err := serverOptions(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
+		return 2
+	}
+	opts = append(opts, smtptest.OnEvent(out.event), smtptest.Hooks{Deliver: store.save(out)})
+	srv, err := smtptest.Start(opts...)
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) { // the address: in use, not ours, ...
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "%v\nRun 'smtptest -h' for the manual.\n", err)
+		return 2
+	}
+	defer srv.Close()
+	out.files = store
+
+	faultSet := newFaultSet(srv)
+	for i, f := range faults {
+		faultSet.add(c.faults[i], f)
+	}
+
+	if c.certOut != "" {
+		if pem := srv.CertificatePEM(); pem == nil {
+			fmt.Fprintf(stderr, "smtptest: -cert-out needs -starttls or -tls\nRun 'smtptest -h' for the manual.\n")
+			return 2
+		} else if err := os.WriteFile(c.certOut, pem, 0o644); err != nil {
+			fmt.Fprintf(stderr, "smtptest: %v\n", err)
+			return 1
+		}
+	}
+
+	var api *http.Server
+	apiAddr := ""
+	if c.httpAddr != "" {
+		ln, err := net.Listen("tcp", c.httpAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "smtptest: HTTP API: %v\n", err)
+			return 1
+		}
+		apiAddr = ln.Addr().String()
+		api = &http.Server{Handler: newAPI(srv, faultSet), ReadHeaderTimeout: 10 * time.Second}
+		go api.Serve(ln)
+	}
+
+	out.ready(srv, apiAddr)
+
+	if stop == nil {
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		stop = ctx.Done()
+	}
+	<-stop
+	out.stopping(c.shutdownTimeout)
+
+	ctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		out.errorf("shutdown: messages still in flight after %v were cut off", c.shutdownTimeout)
+	}
+	if api != nil {
+		api.Shutdown(ctx)
+	}
+	out.stopped(srv)
+	return 0
+}
+
+// serverOptions turns the flags into the server's options.
+func serverOptions(c *config) ([]smtptest.Option, error) {
+	opts := []smtptest.Option{
+		smtptest.ListenAddr(c.addr),
+		smtptest.Domain(c.domain),
+		smtptest.Banner(c.banner),
+		smtptest.MaxMessageBytes(c.maxSize),
+		smtptest.MaxRecipients(c.maxRcpt),
+		smtptest.ReadTimeout(c.readTimeout),
+	}
+	if c.startTLS {
+		opts = append(opts, smtptest.StartTLS())
+	}
+	if c.implicitTLS {
+		opts = append(opts, smtptest.ImplicitTLS())
+	}
+	if c.requireTLS {
+		opts = append(opts, smtptest.RequireTLS())
+	}
+	if c.tlsCert != "" {
+		cfg, err := loadCertificate(c.tlsCert, c.tlsKey)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, smtptest.TLSConfig(cfg))
+	}
+	if len(c.users) > 0 {
+		opts = append(opts, smtptest.Users(c.users))
+	}
+	if c.requireAuth {
+		if len(c.users) == 0 {
+			return nil, errors.New("-require-auth needs at least one -user")
+		}
+		opts = append(opts, smtptest.RequireAuth())
+	}
+	if c.authTLS {
+		opts = append(opts, smtptest.AuthRequiresTLS())
+	}
+	if c.seedSet {
+		opts = append(opts, smtptest.Seed(c.seed))
+	}
+	return opts, nil
+}
