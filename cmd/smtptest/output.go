@@ -88,21 +88,14 @@ func (p *printer) ready(srv *smtptest.Server, apiAddr string) {
 	p.emit(ev, line)
 }
 
+// messageEvent is a message as the API summarizes it, with the event's
+// fields.
 type messageEvent struct {
-	Event    string   `json:"event"`
-	Time     string   `json:"time"`
-	ID       int      `json:"id"`
-	Conn     int      `json:"conn"`
-	Remote   string   `json:"remote"`
-	Helo     string   `json:"helo"`
-	From     string   `json:"from"`
-	To       []string `json:"to"`
-	Subject  string   `json:"subject"`
-	Size     int      `json:"size"`
-	TLS      string   `json:"tls,omitempty"`
-	AuthUser string   `json:"auth_user,omitempty"`
-	File     string   `json:"file,omitempty"`
-	Data     *string  `json:"data,omitempty"`
+	Event string `json:"event"`
+	Time  string `json:"time"`
+	summaryJSON
+	File string  `json:"file,omitempty"`
+	Data *string `json:"data,omitempty"`
 }
 
 type rejectionEvent struct {
@@ -138,12 +131,7 @@ func (p *printer) event(ev smtptest.Event) {
 
 func (p *printer) message(m *smtptest.Message) {
 	p.seq++
-	subject, _ := m.Subject()
-	ev := messageEvent{
-		Event: "message", Time: m.Received.Format(timeFormat), ID: p.seq, Conn: m.ConnID,
-		Remote: m.Remote.String(), Helo: m.Helo, From: m.From, To: m.To, Subject: subject,
-		Size: len(m.Data), TLS: tlsName(m.TLS), AuthUser: m.AuthUser,
-	}
+	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(p.seq, m)}
 	if p.files != nil {
 		ev.File = p.files.fileOf(m)
 	}
