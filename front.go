@@ -115,11 +115,12 @@ type conn struct {
 	head       [40]byte // their first bytes, for the transcript
 	headLen    int
 
-	greeted    bool // go-smtp's own greeting has been replaced
-	out        []byte
-	replyStart int // start in out of the reply being written
-	scanned    int // bytes of out already split into lines
-	closed     bool
+	greeted       bool // go-smtp's own greeting has been replaced
+	earlyGreeting bool // the front greeted from Accept
+	out           []byte
+	replyStart    int // start in out of the reply being written
+	scanned       int // bytes of out already split into lines
+	closed        bool
 }
 
 // listener makes go-smtp's Serve loop accept fronts instead of sockets.
@@ -139,6 +140,17 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, net.ErrClosed
 	}
 	l.srv.emit(Event{Kind: EventConnect, Time: c.tr.start, ConnID: c.id, Remote: c.remote})
+	if l.srv.greetEarly() {
+		// Nothing has to run before the greeting: send it now, from the
+		// accept loop, rather than after go-smtp has started the
+		// connection's goroutine (whose greeting is then dropped). The
+		// client waits one goroutine start less.
+		c.greet()
+		c.earlyGreeting = true
+		if err := c.flush(); err != nil {
+			c.readErr(err)
+		}
+	}
 	return c, nil
 }
 
@@ -417,7 +429,7 @@ func (c *conn) fill() error {
 			c.w = copy(c.in, c.in[c.r:c.w])
 			c.r = 0
 		} else {
-			c.in = append(c.in, make([]byte, max(len(c.in), 4096))...)
+			c.in = append(c.in, make([]byte, max(len(c.in), 1024))...)
 			c.in = c.in[:cap(c.in)]
 		}
 	}
@@ -600,21 +612,7 @@ func (c *conn) bodyEnded(complete bool) {
 	if c.mode == modeBDAT {
 		what = "BDAT chunk"
 	}
-	var b []byte
-	b = append(b, '[')
-	b = strconv.AppendInt(b, c.bodyLen, 10)
-	b = append(b, " bytes of "...)
-	b = append(b, what...)
-	if !complete {
-		b = append(b, ", incomplete"...)
-	}
-	b = append(b, ": "...)
-	b = strconv.AppendQuote(b, string(c.head[:min(c.headLen, len(c.head))]))
-	if c.bodyLen > int64(len(c.head)) {
-		b = append(b, "..."...)
-	}
-	b = append(b, ']')
-	c.tr.add(dirClient, b)
+	c.tr.addBody(what, c.bodyLen, c.head[:min(c.headLen, len(c.head))], complete)
 	if c.mode == modeData {
 		c.cmd = command{stage: StageEndOfData}
 	}
@@ -626,9 +624,11 @@ func (c *conn) bodyEnded(complete bool) {
 func (c *conn) Write(p []byte) (int, error) {
 	if !c.greeted {
 		// go-smtp's greeting ("220 <domain> ESMTP Service Ready", one
-		// write): the front sends its own instead.
+		// write): the front sends its own instead, or has already.
 		c.greeted = true
-		c.greet()
+		if !c.earlyGreeting {
+			c.greet()
+		}
 		return len(p), nil
 	}
 	c.out = append(c.out, p...)
@@ -783,15 +783,7 @@ func (c *conn) observe() {
 		reply = c.out[c.replyStart:c.scanned]
 	}
 
-	for len(reply) > 0 {
-		i := bytes.IndexByte(reply, '\n')
-		line := reply[:i]
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
-		}
-		c.tr.add(dirServer, line)
-		reply = reply[i+1:]
-	}
+	c.tr.addReply(reply)
 
 	switch {
 	case code == 421:
@@ -819,6 +811,25 @@ func (c *conn) observe() {
 // cap is filled in, and the extensions DisableExtensions names are left
 // out.
 func (c *conn) rewriteEHLO() {
+	if c.srv.cfg.disabled == nil && !(c.srv.cfg.startTLS && c.tls == nil) {
+		// The common case: only the cap to fill in, in place.
+		reply := c.out[c.replyStart:c.scanned]
+		i := bytes.Index(reply, []byte("-SIZE\r\n"))
+		if i < 0 {
+			i = bytes.Index(reply, []byte(" SIZE\r\n"))
+		}
+		if i >= 0 {
+			at := c.replyStart + i + len(" SIZE")
+			var digits [20]byte
+			size := strconv.AppendInt(append(digits[:0], ' '), c.srv.cfg.maxMessageBytes, 10)
+			n := len(c.out)
+			c.out = append(c.out, size...)          // grow by len(size),
+			copy(c.out[at+len(size):], c.out[at:n]) // move the tail right,
+			copy(c.out[at:], size)                  // and put the size in the gap
+			c.scanned += len(size)
+		}
+		return
+	}
 	texts := replyTexts(c.out[c.replyStart:c.scanned])
 	kept := texts[:1] // "Hello <domain>"
 	if c.srv.cfg.startTLS && c.tls == nil && !c.srv.cfg.disabled["STARTTLS"] {
@@ -1102,7 +1113,7 @@ func parseVerb(line []byte) string {
 		}
 		v[i] = b
 	}
-	switch s := string(v[:]); s { // no allocation: the compiler compares in place
+	switch string(v[:]) { // compared in place, without allocating
 	case "HELO":
 		return "HELO"
 	case "EHLO":
@@ -1125,9 +1136,8 @@ func parseVerb(line []byte) string {
 		return "QUIT"
 	case "AUTH":
 		return "AUTH"
-	default:
-		return s
 	}
+	return string(v[:])
 }
 
 // stageOf maps a verb to its stage; the zero Stage if it has none.

@@ -45,7 +45,8 @@ type Message struct {
 	// SMTPUTF8, RET, ENVID, AUTH, ...
 	MailOptions smtp.MailOptions
 	// RcptOptions are the RCPT parameters (NOTIFY, ORCPT, ...) of each
-	// recipient, parallel to To.
+	// recipient, parallel to To: RcptOptions[i] are those of To[i]. It is
+	// nil when no recipient had any.
 	RcptOptions []smtp.RcptOptions
 
 	Received time.Time // when the server finished reading the message

@@ -39,8 +39,9 @@ type Server struct {
 	conns       map[*conn]struct{} // open connections
 	transcripts []*transcript      // every connection's, in order
 	nextID      int
-	changed     chan struct{} // closed when msgs grows; nil until a waiter needs it
-	hooks       sync.WaitGroup
+	changed     chan struct{}    // closed when msgs grows; nil until a waiter needs it
+	hooks       int              // hooks (and message bodies) being run
+	hooksIdle   chan struct{}    // closed when hooks drops to 0; made by Close when it has to wait
 	running     map[*conn]string // the hook each connection is in, for Close's report
 	shown       int64            // transcript bytes shown by TranscriptForFailure
 
@@ -300,18 +301,22 @@ func (s *Server) close() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.closeTimeout)
 	defer cancel()
-	hooksDone := make(chan struct{})
-	go func() {
-		s.hooks.Wait()
-		close(hooksDone)
-	}()
 	// Shutdown waits for go-smtp's connection goroutines; their sockets are
-	// closed, so only a hook can keep one running.
-	err := s.smtp.Shutdown(ctx)
-	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
-		select {
-		case <-hooksDone:
-		case <-ctx.Done():
+	// closed, so only a hook can keep one running. Then the hooks that run
+	// elsewhere (go-smtp's BDAT goroutine), if any.
+	if err := s.smtp.Shutdown(ctx); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		s.mu.Lock()
+		var idle chan struct{}
+		if s.hooks > 0 {
+			idle = make(chan struct{})
+			s.hooksIdle = idle
+		}
+		s.mu.Unlock()
+		if idle != nil {
+			select {
+			case <-idle:
+			case <-ctx.Done():
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -324,6 +329,21 @@ func (s *Server) close() {
 	s.eventMu.Lock()
 	s.eventsOff = true
 	s.eventMu.Unlock()
+}
+
+// greetEarly reports whether a new connection can be greeted from the
+// accept loop: nothing (a hook, a connect fault, a TLS handshake, a slow
+// link) has to run first.
+func (s *Server) greetEarly() bool {
+	if s.cfg.hooks.ValidateHost != nil || s.cfg.implicitTLS || s.cfg.linkSpeed > 0 {
+		return false
+	}
+	for _, f := range s.loadFaults() {
+		if f.Stage == StageConnect {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) isClosing() bool {
@@ -346,7 +366,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	}
 	s.nextID++
 	c.id = s.nextID
-	c.tr = newTranscript(c.id, remote.String(), nc.LocalAddr().String(), now)
+	c.tr = newTranscript(c.id, remote, addrPort(nc.LocalAddr()), now)
 	s.transcripts = append(s.transcripts, c.tr)
 	s.conns[c] = struct{}{}
 	return c
@@ -382,7 +402,7 @@ func (s *Server) enterHook(c *conn, name string) bool {
 	if s.closing {
 		return false
 	}
-	s.hooks.Add(1)
+	s.hooks++
 	if name != "" {
 		s.running[c] = name
 	}
@@ -394,8 +414,11 @@ func (s *Server) leaveHook(c *conn, name string) {
 	if name != "" {
 		delete(s.running, c)
 	}
+	if s.hooks--; s.hooks == 0 && s.hooksIdle != nil {
+		close(s.hooksIdle)
+		s.hooksIdle = nil
+	}
 	s.mu.Unlock()
-	s.hooks.Done()
 }
 
 // runningHooks describes the hooks still running, for Close's report.

@@ -73,7 +73,14 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 	}
 	s.to = append(s.to, to)
-	s.rcptOpts = append(s.rcptOpts, *opts)
+	if s.rcptOpts != nil || !zeroRcptOptions(opts) {
+		// Only once some recipient has parameters: the zeros of those
+		// before it first.
+		for len(s.rcptOpts) < len(s.to)-1 {
+			s.rcptOpts = append(s.rcptOpts, smtp.RcptOptions{})
+		}
+		s.rcptOpts = append(s.rcptOpts, *opts)
+	}
 	return nil
 }
 
@@ -149,25 +156,36 @@ func (s *session) Reset() {
 
 func (s *session) Logout() error { return nil }
 
+// zeroRcptOptions reports whether a recipient came without parameters.
+func zeroRcptOptions(o *smtp.RcptOptions) bool {
+	return o.Notify == nil && o.OriginalRecipientType == "" && o.OriginalRecipient == "" &&
+		o.RequireRecipientValidSince.IsZero() && o.DeliverBy == nil && o.MTPriority == nil
+}
+
 // readMessage reads r to its end into a new slice and returns it, or
-// errTooBig as soon as it holds more than limit bytes. hint, the SIZE the
-// client announced, sizes the first allocation.
+// errTooBig if it holds more than limit bytes. hint is the SIZE the client
+// announced, if any.
 func readMessage(r io.Reader, limit, hint int64) ([]byte, error) {
-	size := int64(512) // as io.ReadAll starts
-	if hint > 0 {
-		// +1: room to see EOF without growing. A client may announce
-		// more than it sends: trust it up to 1 MiB.
-		size = min(hint+1, limit+1, 1<<20)
+	if hint <= 0 || hint > 1<<20 {
+		// io.ReadAll grows in chunks and copies once, to the exact size;
+		// a client may announce more than it sends, so a large hint is
+		// not trusted with an allocation.
+		data, err := io.ReadAll(&io.LimitedReader{R: r, N: limit + 1})
+		if int64(len(data)) > limit {
+			return nil, errTooBig
+		}
+		return data, err
 	}
-	buf := make([]byte, 0, size)
+	// The client said how big: one allocation, one more byte to see EOF.
+	buf := make([]byte, 0, min(hint, limit)+1)
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) > limit {
 				return nil, errTooBig
 			}
-			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit+1-int64(len(buf)))))
+			buf = slices.Grow(buf, 1) // the client sent more than it said
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
 			return nil, errTooBig

@@ -2,49 +2,57 @@ package smtptest
 
 import (
 	"bytes"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
-// Limits of a connection's transcript. A long session keeps its first
-// transcriptHead bytes and its latest ones, about transcriptLimit in all;
-// a marker line says how much was left out between them.
+// A connection's transcript is kept in chunks: the first holds the start
+// of the dialogue and is kept for good; the others hold the latest lines,
+// and once there are transcriptChunks of them, the oldest is reused for
+// the newest. Memory per connection is bounded, and a long session costs
+// no allocation per message once the ring is full. A marker line says how
+// much was left out between the head and the rest.
 const (
-	transcriptLimit = 256 << 10
-	transcriptHead  = 4 << 10
-	maxLineShown    = 512 // longer lines are cut, with their length noted
+	transcriptChunk  = 4 << 10
+	transcriptChunks = 16  // 64 KiB per connection at most
+	maxLineShown     = 512 // longer lines are cut, with their length noted
 )
 
 // transcript is the record of one connection's dialogue: both directions
 // in plain text (after TLS), AUTH secrets masked, message data summarized
-// by its size and first bytes. It is one append-only buffer so that
-// recording a line costs one append.
+// by its size and first bytes.
 type transcript struct {
+	id            int
+	remote, local netip.AddrPort
+	start         time.Time
+
 	mu      sync.Mutex // guards the fields below
-	start   time.Time
-	buf     []byte
-	headEnd int   // end of the kept head; 0 until something was left out
-	omitted int64 // bytes left out after the head
-	written int64 // bytes ever added: grows with the dialogue, never shrinks
+	chunks  [][]byte   // whole lines; chunks[0] is the head
+	line    []byte     // the line being formatted, reused
+	omitted int64      // bytes left out between the head and the rest
+	written int64      // bytes ever added: grows with the dialogue, never shrinks
 }
 
-func newTranscript(id int, remote, local string, start time.Time) *transcript {
-	t := &transcript{start: start}
-	t.buf = make([]byte, 0, 512)
-	t.buf = append(t.buf, "conn "...)
-	t.buf = strconv.AppendInt(t.buf, int64(id), 10)
-	t.buf = append(t.buf, ": "...)
-	t.buf = append(t.buf, remote...)
-	t.buf = append(t.buf, " -> "...)
-	t.buf = append(t.buf, local...)
-	t.buf = append(t.buf, " at "...)
-	t.buf = start.AppendFormat(t.buf, "15:04:05.000000")
-	t.buf = append(t.buf, '\n')
-	return t
+func newTranscript(id int, remote, local netip.AddrPort, start time.Time) *transcript {
+	return &transcript{id: id, remote: remote, local: local, start: start}
+}
+
+// header is the transcript's first line, made when it is read.
+func (t *transcript) header() []byte {
+	b := append([]byte("conn "), strconv.Itoa(t.id)...)
+	b = append(b, ": "...)
+	b = t.remote.AppendTo(b)
+	b = append(b, " -> "...)
+	b = t.local.AppendTo(b)
+	b = append(b, " at "...)
+	b = t.start.AppendFormat(b, "15:04:05.000000")
+	return append(b, '\n')
 }
 
 // Directions of transcript lines.
@@ -54,20 +62,86 @@ const (
 	dirNote   = "-- "
 )
 
+// begin starts formatting a line in t.line, with the time and direction.
+// t.mu is held.
+func (t *transcript) begin(elapsed time.Duration, dir string) {
+	t.line = appendElapsed(t.line[:0], elapsed)
+	t.line = append(t.line, dir...)
+}
+
+// put stores the line formatted in t.line. t.mu is held.
+func (t *transcript) put() {
+	t.line = append(t.line, '\n')
+	t.written += int64(len(t.line))
+	if n := len(t.chunks); n > 0 && len(t.chunks[n-1])+len(t.line) <= transcriptChunk {
+		t.chunks[n-1] = append(t.chunks[n-1], t.line...)
+		return
+	}
+	var c []byte
+	switch {
+	case len(t.chunks) == 0:
+		c = make([]byte, 0, 1024) // the head; grows to a full chunk if the session goes on
+	case len(t.chunks) < transcriptChunks:
+		c = make([]byte, 0, transcriptChunk)
+	default:
+		// Full: the oldest chunk after the head is left out, and reused.
+		t.omitted += int64(len(t.chunks[1]))
+		c = t.chunks[1][:0]
+		copy(t.chunks[1:], t.chunks[2:])
+		t.chunks = t.chunks[:len(t.chunks)-1]
+	}
+	t.chunks = append(t.chunks, append(c, t.line...))
+}
+
 // add appends one line. line must not include its line ending.
 func (t *transcript) add(dir string, line []byte) {
 	t.mu.Lock()
-	n := len(t.buf)
-	t.buf = appendElapsed(t.buf, time.Since(t.start))
-	t.buf = append(t.buf, dir...)
-	t.buf = appendEscaped(t.buf, line)
-	t.buf = append(t.buf, '\n')
-	t.written += int64(len(t.buf) - n)
-	if len(t.buf) > transcriptLimit {
-		t.trim()
+	t.begin(time.Since(t.start), dir)
+	t.line = appendEscaped(t.line, line)
+	t.put()
+	t.mu.Unlock()
+}
+
+// addReply appends each line of a reply (lines ending in CRLF), with one
+// timestamp.
+func (t *transcript) addReply(reply []byte) {
+	t.mu.Lock()
+	elapsed := time.Since(t.start)
+	for len(reply) > 0 {
+		i := bytes.IndexByte(reply, '\n')
+		line := bytes.TrimSuffix(reply[:i], []byte("\r"))
+		reply = reply[i+1:]
+		t.begin(elapsed, dirServer)
+		t.line = appendEscaped(t.line, line)
+		t.put()
 	}
 	t.mu.Unlock()
 }
+
+// addBody appends the line that stands for a message body or BDAT chunk:
+// its size and first bytes, never the data itself.
+func (t *transcript) addBody(what string, size int64, head []byte, complete bool) {
+	t.mu.Lock()
+	t.begin(time.Since(t.start), dirClient)
+	t.line = append(t.line, '[')
+	t.line = strconv.AppendInt(t.line, size, 10)
+	t.line = append(t.line, " bytes of "...)
+	t.line = append(t.line, what...)
+	if !complete {
+		t.line = append(t.line, ", incomplete"...)
+	}
+	t.line = append(t.line, ": "...)
+	t.line = strconv.AppendQuote(t.line, unsafeString(head))
+	if size > int64(len(head)) {
+		t.line = append(t.line, "..."...)
+	}
+	t.line = append(t.line, ']')
+	t.put()
+	t.mu.Unlock()
+}
+
+// unsafeString views b as a string for a call that only reads it.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // size returns how many bytes were ever added to t.
 func (t *transcript) size() int64 {
@@ -81,44 +155,26 @@ func (t *transcript) note(s string) {
 	t.add(dirNote, []byte(s))
 }
 
-// omittedMarker is overwritten in place as more is left out, so its width
-// is fixed.
-const omittedMarker = "            ... 0000000000 bytes of transcript omitted ...\n"
-
-// trim leaves out the older half of what follows the head. t.mu is held.
-func (t *transcript) trim() {
-	if t.headEnd == 0 {
-		head := transcriptHead
-		if i := bytes.IndexByte(t.buf[head:], '\n'); i >= 0 {
-			head += i + 1
-		}
-		t.buf = append(t.buf[:head], append([]byte(omittedMarker), t.buf[head:]...)...)
-		t.headEnd = head + len(omittedMarker)
-	}
-	cut := t.headEnd + (len(t.buf)-t.headEnd)/2
-	if i := bytes.IndexByte(t.buf[cut:], '\n'); i >= 0 {
-		cut += i + 1
-	}
-	t.omitted += int64(cut - t.headEnd)
-	t.buf = append(t.buf[:t.headEnd], t.buf[cut:]...)
-	count := strconv.FormatInt(t.omitted, 10)
-	field := t.buf[t.headEnd-len(omittedMarker)+16 : t.headEnd-len(omittedMarker)+26]
-	for i := range field {
-		field[i] = ' '
-	}
-	copy(field[len(field)-min(len(count), len(field)):], count)
-}
-
 func (t *transcript) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return string(t.buf)
+	b := t.header()
+	for i, c := range t.chunks {
+		if i == 1 && t.omitted > 0 {
+			b = append(b, "            ... "...)
+			b = strconv.AppendInt(b, t.omitted, 10)
+			b = append(b, " bytes of transcript omitted ...\n"...)
+		}
+		b = append(b, c...)
+	}
+	return string(b)
 }
 
 // appendElapsed appends d as a right-aligned "   12.345ms " column.
 func appendElapsed(b []byte, d time.Duration) []byte {
 	us := int64(d / time.Microsecond)
-	ms := strconv.FormatInt(us/1000, 10)
+	var digits [20]byte
+	ms := strconv.AppendInt(digits[:0], us/1000, 10)
 	for i := len(ms); i < 7; i++ {
 		b = append(b, ' ')
 	}
