@@ -89,6 +89,7 @@ type conn struct {
 	done       chan struct{} // closed by stop: ends fault delays
 	stopOnce   sync.Once
 	dropped    atomic.Bool // a fault dropped the connection (from any goroutine)
+	fastData   atomic.Bool // a DATA body follows, for Session.Data to read through bodyReader
 	faultState connFaults
 	sess       *session // set at the first HELO/EHLO
 
@@ -575,25 +576,121 @@ func (c *conn) readBody(p []byte) (int, error) {
 		c.bdatLeft -= int64(n)
 		end = c.bdatLeft == 0
 	}
+	c.noteHead(p[:n])
+	if !c.account(n, end) {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// noteHead keeps the first bytes of a body (raw, before unstuffing) for
+// the transcript.
+func (c *conn) noteHead(raw []byte) {
+	if c.headLen < len(c.head) {
+		c.headLen += copy(c.head[c.headLen:], raw)
+	}
+}
+
+// account counts n raw bytes of a body as they arrive; end says they hold
+// its end. It drops the connection if a fault asked for that after so many
+// bytes, and reports false then.
+func (c *conn) account(n int, end bool) bool {
 	if c.dropLeft > 0 {
 		if c.dropLeft -= int64(n); c.dropLeft <= 0 || end {
 			c.dropLeft = 0
 			c.drop(StageData, "", "")
 			c.dead, c.mode = true, modeClosed
-			return 0, io.EOF
+			return false
 		}
 	}
 	c.bodyLen += int64(n)
 	if end && c.mode == modeData {
 		c.bodyLen -= int64(len(".\r\n")) // the end marker is not data
 	}
-	if c.headLen < len(c.head) {
-		c.headLen += copy(c.head[c.headLen:], p[:n])
-	}
 	if end {
 		c.bodyEnded(true)
 	}
-	return n, nil
+	return true
+}
+
+// bodyReader reads a DATA body for Session.Data straight from the front:
+// bulk reads, and dot-unstuffing with go-smtp's own rules (dotState), where
+// go-smtp's reader takes one byte at a time. It runs on the connection's
+// goroutine (go-smtp calls Data there for DATA). At the end it leaves
+// go-smtp's reader the end marker alone, so that go-smtp ends the body and
+// replies as it always does.
+type bodyReader struct {
+	c    *conn
+	done bool
+}
+
+// endMarker is what go-smtp's DATA reader gets once bodyReader has read
+// the body: a line with a lone dot, at the start of a line.
+var endMarker = []byte(".\r\n")
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	c := b.c
+	for !b.done && len(p) > 0 {
+		var w int
+		var end bool
+		if c.r < c.w {
+			raw := c.in[c.r:min(c.w, c.r+len(p))]
+			var n int
+			w, n, end = c.dot.unstuff(p, raw)
+			c.noteHead(raw[:n])
+			c.r += n
+			if !c.account(n, end) {
+				return 0, io.ErrUnexpectedEOF
+			}
+		} else {
+			// Nothing buffered: read into p and unstuff in place.
+			n, err := c.readNet(p)
+			if err != nil {
+				// The body is cut short: never io.EOF, which would make it
+				// a complete message (readNet says io.EOF for a client gone).
+				c.bodyEnded(false)
+				b.done = true
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return 0, err
+			}
+			var head [len(c.head)]byte
+			h := copy(head[:], p[:n]) // before unstuffing overwrites it
+			var used int
+			w, used, end = c.dot.unstuff(p, p[:n])
+			if used < n {
+				c.keep(p[used:n]) // after the body: the next commands
+			}
+			c.noteHead(head[:min(h, used)])
+			if !c.account(used, end) {
+				return 0, io.ErrUnexpectedEOF
+			}
+		}
+		if end {
+			b.done = true
+			c.pending = endMarker
+			return w, io.EOF
+		}
+		if w > 0 {
+			return w, nil
+		}
+	}
+	if b.done {
+		return 0, io.EOF
+	}
+	return 0, nil
+}
+
+// finish reads what is left of the body, if Data stopped early (the size
+// cap), so that go-smtp's reader only sees the end marker.
+func (b *bodyReader) finish() {
+	var scratch [4096]byte
+	for !b.done {
+		if _, err := b.Read(scratch[:]); err != nil {
+			return
+		}
+	}
 }
 
 // keep stores b, read past the end of a body while c.in was empty, as the
@@ -793,6 +890,7 @@ func (c *conn) observe() {
 	case code == 354 && verb == "DATA":
 		c.mode, c.dot, c.bodyLen, c.headLen = modeData, 0, 0, 0
 		c.cmd.line = dataLine // reading the body may overwrite the line
+		c.fastData.Store(true)
 	case code == 334 && verb == "AUTH":
 		c.mode = modeSASL
 	case c.mode == modeSASL:
@@ -1078,6 +1176,69 @@ func (s *dotState) scan(b []byte) (n int, end bool) {
 	}
 	*s = st
 	return len(b), false
+}
+
+// unstuff is scan that also copies out the body: it appends to dst what
+// go-smtp's DATA reader emits for the bytes of src, and returns how many
+// bytes it wrote to dst, how many of src it used (the end marker
+// included), and whether the end marker was among them. It follows
+// go-smtp's reader exactly, quirks included: the dot that starts a line is
+// dropped; after it, a CR is dropped too (".\rX" gives "X"); a bare LF
+// does not start a line. dst may be src itself: it never writes ahead of
+// what it has read.
+func (s *dotState) unstuff(dst, src []byte) (w, n int, end bool) {
+	st := *s
+	for n < len(src) {
+		c := src[n]
+		switch st {
+		case dotData:
+			j := bytes.IndexByte(src[n:], '\r')
+			if j < 0 {
+				w += copy(dst[w:], src[n:])
+				n = len(src)
+				continue
+			}
+			w += copy(dst[w:], src[n:n+j+1])
+			n += j + 1
+			st = dotCR
+			continue
+		case dotBeginLine:
+			switch c {
+			case '.':
+				st = dotDot
+				n++
+				continue
+			case '\r':
+				st = dotCR
+			default:
+				st = dotData
+			}
+		case dotDot:
+			if c == '\r' {
+				st = dotDotCR
+				n++
+				continue
+			}
+			st = dotData
+		case dotDotCR:
+			if c == '\n' {
+				*s = dotBeginLine
+				return w, n + 1, true
+			}
+			st = dotData
+		case dotCR:
+			if c == '\n' {
+				st = dotBeginLine
+			} else {
+				st = dotData
+			}
+		}
+		dst[w] = c
+		w++
+		n++
+	}
+	*s = st
+	return w, n, false
 }
 
 // Verbs.

@@ -88,6 +88,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 // before it returns: go-smtp sends 250 only after that, so a client never
 // sees 250 for a message that is not in the record.
 func (s *session) Data(r io.Reader) error {
+	if s.c.fastData.CompareAndSwap(true, false) {
+		// DATA, on the connection's goroutine: the front reads the body in
+		// bulk instead of go-smtp's byte-at-a-time reader (see bodyReader).
+		br := &bodyReader{c: s.c}
+		defer br.finish()
+		r = br
+	}
 	if !s.srv.enterHook(s.c, "") {
 		return errShuttingDown
 	}

@@ -1,0 +1,175 @@
+package smtptest_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/smtptest/smtptest"
+)
+
+// The front reads DATA bodies itself, in bulk, with go-smtp's rules. These
+// tests send the same stream to a bare go-smtp server and to smtptest and
+// require the same messages, byte for byte, and the same reply codes.
+
+type keepBackend struct {
+	mu   sync.Mutex
+	msgs [][]byte
+}
+
+func (b *keepBackend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return keepSession{b}, nil }
+
+type keepSession struct{ b *keepBackend }
+
+func (keepSession) Reset()                                 {}
+func (keepSession) Logout() error                          { return nil }
+func (keepSession) Mail(string, *gosmtp.MailOptions) error { return nil }
+func (keepSession) Rcpt(string, *gosmtp.RcptOptions) error { return nil }
+func (s keepSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.b.mu.Lock()
+	s.b.msgs = append(s.b.msgs, data)
+	s.b.mu.Unlock()
+	return nil
+}
+
+// replyCodes sends stream to addr, half-closes, and returns the reply codes
+// read until the server closes.
+func replyCodes(t testing.TB, addr string, stream []byte) []int {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(ioBound))
+	go func() {
+		nc.Write(stream)
+		nc.(*net.TCPConn).CloseWrite()
+	}()
+	out, err := io.ReadAll(nc)
+	if err != nil {
+		t.Fatalf("reading replies: %v", err)
+	}
+	var codes []int
+	for _, line := range bytes.Split(out, []byte("\r\n")) {
+		if len(line) >= 4 && line[3] == ' ' {
+			codes = append(codes, int(line[0]-'0')*100+int(line[1]-'0')*10+int(line[2]-'0'))
+		}
+	}
+	return codes
+}
+
+// compareWithGoSMTP sends the same DATA stream to go-smtp and to smtptest.
+func compareWithGoSMTP(t testing.TB, floor *gosmtp.Server, floorAddr string, kept *keepBackend, srv *smtptest.Server, body []byte) {
+	t.Helper()
+	stream := append([]byte("EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"), body...)
+	stream = append(stream, "\r\n.\r\nQUIT\r\n"...)
+
+	kept.mu.Lock()
+	kept.msgs = nil
+	kept.mu.Unlock()
+	srv.Reset()
+	wantCodes := replyCodes(t, floorAddr, stream)
+	gotCodes := replyCodes(t, srv.Addr(), stream)
+
+	kept.mu.Lock()
+	want := kept.msgs
+	kept.mu.Unlock()
+	var got [][]byte
+	for _, m := range srv.Messages() {
+		got = append(got, m.Data)
+	}
+	if !slices.EqualFunc(want, got, bytes.Equal) {
+		t.Fatalf("body %q:\ngo-smtp recorded %q\nsmtptest recorded %q", body, want, got)
+	}
+	// The greeting and the EHLO reply are alike in code; smtptest says 503
+	// where go-smtp says 502 (commands out of sequence).
+	for i, c := range wantCodes {
+		if c == 502 {
+			wantCodes[i] = 503
+		}
+	}
+	if !slices.Equal(wantCodes, gotCodes) {
+		t.Fatalf("body %q: go-smtp replied %v, smtptest %v", body, wantCodes, gotCodes)
+	}
+}
+
+func startKeepFloor(t testing.TB) (*gosmtp.Server, string, *keepBackend) {
+	kept := &keepBackend{}
+	floor := gosmtp.NewServer(kept)
+	floor.Domain = "localhost"
+	floor.MaxLineLength = 0 // as smtptest: long data lines are data
+	floor.ErrorLog = discardLog{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go floor.Serve(ln)
+	t.Cleanup(func() { floor.Close() })
+	return floor, ln.Addr().String(), kept
+}
+
+type discardLog struct{}
+
+func (discardLog) Printf(string, ...any) {}
+func (discardLog) Println(...any)        {}
+
+func TestDataPathMatchesGoSMTP(t *testing.T) {
+	floor, addr, kept := startKeepFloor(t)
+	srv := smtptest.NewServer(t)
+	bodies := []string{
+		"",
+		"Subject: x\r\n\r\nhello",
+		"..leading dot\r\n.\r",
+		".\rX after dot CR\r\n",
+		".\n bare LF after dot",
+		"line\r\r\nafter CR CR",
+		"bare\rCR\r\n..\r\n...\r\n.",
+		"\r\n\r\n\r\n",
+		"a\r\n.\r\nafter the end: a command\r\nMAIL FROM:<x@y.example>",
+		"\n.\r\n not an end: bare LF before the dot",
+		string(bytes.Repeat([]byte("0123456789\r\n.dot\r\n"), 3000)),
+		string(bytes.Repeat([]byte("x"), 100000)),
+		"\x00\xff\xfe.\r\n",
+	}
+	for _, b := range bodies {
+		compareWithGoSMTP(t, floor, addr, kept, srv, []byte(b))
+	}
+}
+
+// FuzzDataPath compares the front's DATA reader with go-smtp's on
+// arbitrary bodies.
+func FuzzDataPath(f *testing.F) {
+	for _, s := range []string{"", ".\r\n", "..\r\n.", "\r\r\n.\r\n", ".\rx", "a\r\n.\nb", "\r\n.\r\nNOOP"} {
+		f.Add([]byte(s))
+	}
+	kept := &keepBackend{}
+	floor := gosmtp.NewServer(kept)
+	floor.Domain = "localhost"
+	floor.MaxLineLength = 0
+	floor.ErrorLog = discardLog{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	go floor.Serve(ln)
+	f.Cleanup(func() { floor.Close() })
+	srv, err := smtptest.Start()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(srv.Close)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		compareWithGoSMTP(t, floor, ln.Addr().String(), kept, srv, body)
+	})
+}
