@@ -122,6 +122,7 @@ type conn struct {
 	replyStart    int // start in out of the reply being written
 	scanned       int // bytes of out already split into lines
 	closed        bool
+	closeNoted    bool // the transcript already says the server closed
 }
 
 // listener makes go-smtp's Serve loop accept fronts instead of sockets.
@@ -246,6 +247,18 @@ func (c *conn) nextCommand() error {
 		}
 	}
 
+	if verb == "QUIT" {
+		// Answered here, as go-smtp would, without the trip through it:
+		// the client gets its 221 and the connection ends sooner.
+		c.reply(221, smtp.EnhancedCode{2, 0, 0}, "Bye")
+		c.mode = modeClosed
+		// Recorded before the 221 goes: a client holding it finds the
+		// transcript complete, as after any other reply.
+		c.tr.note("connection closed by the server")
+		c.closeNoted = true
+		c.flush() // now, not when go-smtp has unwound
+		return io.EOF
+	}
 	if verb != "BDAT" {
 		c.bdatActive = false
 	} else if size, last, ok := parseBDAT(line); ok {
@@ -430,7 +443,7 @@ func (c *conn) fill() error {
 			c.w = copy(c.in, c.in[c.r:c.w])
 			c.r = 0
 		} else {
-			c.in = append(c.in, make([]byte, max(len(c.in), 1024))...)
+			c.in = append(c.in, make([]byte, max(len(c.in), 512))...)
 			c.in = c.in[:cap(c.in)]
 		}
 	}
@@ -1056,7 +1069,9 @@ func (c *conn) Close() error {
 	c.mode = modeClosed
 	c.stop()
 	if !c.dead {
-		c.tr.note("connection closed by the server")
+		if !c.closeNoted {
+			c.tr.note("connection closed by the server")
+		}
 		// Bounded: a client that does not read must not hold up the end.
 		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 		c.flush()

@@ -121,7 +121,6 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 		t:         t,
 		serveDone: make(chan struct{}),
 		conns:     make(map[*conn]struct{}),
-		running:   make(map[*conn]string),
 	}
 	s.seed = cfg.seed
 	if !cfg.seedSet {
@@ -358,6 +357,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	now := time.Now()
 	remote := addrPort(nc.RemoteAddr())
 	c := &conn{srv: s, raw: nc, nc: nc, remote: remote, done: make(chan struct{})}
+	c.out = make([]byte, 0, 512) // a greeting, an EHLO reply: one allocation
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -404,6 +404,9 @@ func (s *Server) enterHook(c *conn, name string) bool {
 	}
 	s.hooks++
 	if name != "" {
+		if s.running == nil {
+			s.running = make(map[*conn]string)
+		}
 		s.running[c] = name
 	}
 	return true

@@ -130,7 +130,7 @@ func dial(tb testing.TB, addr string) *client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &client{nc: nc, buf: make([]byte, 64<<10)}
+	c := &client{nc: nc, buf: make([]byte, 4<<10)} // replies are short
 	c.expect(tb, 220)
 	c.nc.Write([]byte("EHLO bench.example\r\n"))
 	c.expect(tb, 250)
