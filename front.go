@@ -698,9 +698,12 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // finish reads what is left of the body, if Data stopped early (the size
 // cap), so that go-smtp's reader only sees the end marker.
 func (b *bodyReader) finish() {
-	var scratch [4096]byte
+	if b.done {
+		return // the usual case: no buffer to allocate
+	}
+	scratch := make([]byte, 4096)
 	for !b.done {
-		if _, err := b.Read(scratch[:]); err != nil {
+		if _, err := b.Read(scratch); err != nil {
 			return
 		}
 	}

@@ -32,6 +32,8 @@ var rows = []row{
 	{"Throughput/size=1KiB/sessions=8", "B/op", false, "<= 1.1x"},
 	{"Throughput/size=256KiB/sessions=4", "B/op", false, ""},
 	{"StartSessionClose", "sec/op", false, "<= 0.8x"},
+	{"StartSessionCloseSplit", "sec/op", false, "<= 0.8x"},
+	{"StartSessionCloseStdlib", "sec/op", false, ""},
 }
 
 var servers = []string{"floor", "smtptest", "smtptest-tls", "go-smtp-mock", "mhale-smtpd"}
