@@ -39,4 +39,9 @@ echo
 echo
 go run ./ratios < "$out"
 echo
+# The prototype of a bulk DATA reader for go-smtp (see dotreader's doc).
+dot=$(mktemp)
+go test -run '^$' -bench . -count "$count" -benchtime "$benchtime" ./dotreader | tee "$dot"
+"$benchstat" -col /reader "$dot" || true
+echo
 echo "Machine: $(nproc) cores, $(go version), $(uname -srm)"
