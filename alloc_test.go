@@ -60,10 +60,10 @@ func TestBytesAllocatedPerMessage(t *testing.T) {
 	}
 	perMessage := (after.TotalAlloc - before.TotalAlloc) / n
 	t.Logf("%d B allocated per %d-byte message", perMessage, msg.Len())
-	// Measured 3.4 KB (the body, io.ReadAll's growth, go-smtp's envelope
-	// parsing, the record), 7.8 KB with the race detector, which CI runs
-	// this test with and without.
-	limit := uint64(5 * 1024)
+	// Measured 2.3 KB (the body, go-smtp's envelope parsing, the record),
+	// 7 KB with the race detector (sync.Pool drops some of the buffers the
+	// body is read into), which CI runs this test with and without.
+	limit := uint64(3 * 1024)
 	if raceEnabled {
 		limit = 10 * 1024
 	}

@@ -2,9 +2,11 @@ package smtptest_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,4 +174,36 @@ func FuzzDataPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		compareWithGoSMTP(t, floor, ln.Addr().String(), kept, srv, body)
 	})
+}
+
+// TestBodySizesAroundChunks sends bodies whose sizes fall on and around
+// the boundaries of the buffers a body of unknown size is read into
+// (8 KiB), with content that differs at every line, so that a lost,
+// repeated or misplaced piece shows.
+func TestBodySizesAroundChunks(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	c := dial(t, srv, 220)
+	c.cmd("EHLO client.example", 250)
+	var want [][]byte
+	for _, size := range []int{2, 8190, 8191, 8192, 8193, 16384, 16385, 131072, 131073, 300001} {
+		body := make([]byte, 0, size+100)
+		for i := 0; len(body) < size; i++ {
+			body = fmt.Appendf(body, "%d:%d %s\r\n", size, i, strings.Repeat("x", i%97))
+		}
+		body = append(body[:size-2], "\r\n"...)
+		if size > 2 && body[size-3] == '\r' {
+			body[size-3] = 'y' // no bare CR before the end
+		}
+		want = append(want, body)
+		c.transaction("a@example.com", []string{"b@example.org"}, string(body))
+	}
+	msgs := srv.Messages()
+	if len(msgs) != len(want) {
+		t.Fatalf("recorded %d messages, want %d", len(msgs), len(want))
+	}
+	for i, m := range msgs {
+		if !bytes.Equal(m.Data, want[i]) {
+			t.Errorf("message of %d bytes recorded as %d bytes, not byte for byte", len(want[i]), len(m.Data))
+		}
+	}
 }
