@@ -28,7 +28,9 @@ func TestMain(m *testing.M) {
 func clientProcess() int {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		dial(exitTB{}, in.Text()).quit()
+		if addr := in.Text(); addr != "" { // "": only the round trip
+			dial(exitTB{}, addr).quit()
+		}
 		if _, err := os.Stdout.Write([]byte("\n")); err != nil {
 			return 1
 		}
@@ -46,12 +48,9 @@ func (exitTB) Fatalf(format string, args ...any) {
 	os.Exit(1)
 }
 
-// BenchmarkStartSessionCloseSplit is BenchmarkStartSessionClose with the
-// client in a process of its own: server and client do not share the
-// benchmark process's scheduler, and run.sh pins each to its own CPU. The
-// round trip to the client process (a line each way on pipes) is in every
-// server's time alike.
-func BenchmarkStartSessionCloseSplit(b *testing.B) {
+// startClient starts the client process (see clientProcess) and returns
+// its input and output; it ends with the benchmark.
+func startClient(b *testing.B) (io.Writer, io.Reader) {
 	cmd := exec.Command(os.Args[0])
 	if cpu := os.Getenv(clientCPUEnv); cpu != "" {
 		cmd = exec.Command("taskset", "-c", cpu, os.Args[0])
@@ -69,8 +68,35 @@ func BenchmarkStartSessionCloseSplit(b *testing.B) {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer w.Close()
+	b.Cleanup(func() {
+		w.Close()
+		cmd.Wait()
+	})
+	return w, r
+}
+
+// BenchmarkSplitRoundTrip is the part of BenchmarkStartSessionCloseSplit
+// that is no server's: a line to the client process and one back.
+func BenchmarkSplitRoundTrip(b *testing.B) {
+	w, r := startClient(b)
+	done := make([]byte, 1)
+	for b.Loop() {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, done); err != nil {
+			b.Fatalf("client process: %v", err)
+		}
+	}
+}
+
+// BenchmarkStartSessionCloseSplit is BenchmarkStartSessionClose with the
+// client in a process of its own: server and client do not share the
+// benchmark process's scheduler, and run.sh pins each to its own CPU. The
+// round trip to the client process (a line each way on pipes) is in every
+// server's time alike; BenchmarkSplitRoundTrip measures it.
+func BenchmarkStartSessionCloseSplit(b *testing.B) {
+	w, r := startClient(b)
 	done := make([]byte, 1)
 	for _, s := range servers {
 		b.Run("server="+s.name, func(b *testing.B) {
