@@ -177,7 +177,7 @@ func FuzzDataPath(f *testing.F) {
 }
 
 // TestBodySizesAroundChunks sends bodies whose sizes fall on and around
-// the boundaries of the buffers a body of unknown size is read into
+// the boundaries of the buffers a body is read into
 // (8 KiB), with content that differs at every line, so that a lost,
 // repeated or misplaced piece shows.
 func TestBodySizesAroundChunks(t *testing.T) {

@@ -101,7 +101,7 @@ func (s *session) Data(r io.Reader) error {
 	}
 	defer s.srv.leaveHook(s.c, "")
 
-	data, err := readMessage(r, s.srv.cfg.maxMessageBytes, s.mailOpts.Size)
+	data, err := readMessage(r, s.srv.cfg.maxMessageBytes)
 	if err != nil {
 		return err
 	}
@@ -170,50 +170,20 @@ func zeroRcptOptions(o *smtp.RcptOptions) bool {
 		o.RequireRecipientValidSince.IsZero() && o.DeliverBy == nil && o.MTPriority == nil
 }
 
-// readMessage reads r to its end into a new slice and returns it, or
-// errTooBig if it holds more than limit bytes. hint is the SIZE the client
-// announced, if any.
-func readMessage(r io.Reader, limit, hint int64) ([]byte, error) {
-	if hint <= 0 || hint > 1<<20 {
-		// A client may announce more than it sends, so a large hint is
-		// not trusted with an allocation.
-		return readChunked(r, limit)
-	}
-	// The client said how big: one allocation, one more byte to see EOF.
-	buf := make([]byte, 0, min(hint, limit)+1)
-	for {
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > limit {
-				return nil, errTooBig
-			}
-			buf = slices.Grow(buf, 1) // the client sent more than it said
-		}
-		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
-		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			return nil, errTooBig
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
-
-// chunkSize is the size of the buffers readChunked reads into.
+// chunkSize is the size of the buffers readMessage reads into.
 const chunkSize = 8 << 10
 
-// bodyChunks holds readChunked's buffers between messages.
+// bodyChunks holds readMessage's buffers between messages.
 var bodyChunks = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 
-// readChunked is readMessage for a body of unknown size. It reads into
-// reused chunks, then copies them into one slice of the exact size: a
-// message costs one allocation, its own size. (io.ReadAll allocates its
-// growing chunks afresh for each message and zeroes them: for 256 KiB,
-// 2.5 times the body, and the page faults that come with it.)
-func readChunked(r io.Reader, limit int64) ([]byte, error) {
+// readMessage reads r to its end into a new slice and returns it, or
+// errTooBig if it holds more than limit bytes. It reads into reused
+// chunks, then copies them into one slice of the exact size: a message
+// costs one allocation, its own size, whatever SIZE the client announced.
+// (io.ReadAll allocates its growing chunks afresh for each message and
+// zeroes them: for 256 KiB, 2.5 times the body, and the page faults that
+// come with it.)
+func readMessage(r io.Reader, limit int64) ([]byte, error) {
 	var (
 		array  [16]*[chunkSize]byte // 128 KiB before chunks spills to the heap
 		chunks = array[:0]
