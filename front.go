@@ -945,7 +945,10 @@ func (c *conn) rewriteEHLO() {
 		return
 	}
 	texts := replyTexts(c.out[c.replyStart:c.scanned])
-	kept := texts[:1] // "Hello <domain>"
+	// A new slice: appending to texts[:1] would overwrite the lines the
+	// loop below still reads.
+	kept := make([]string, 1, len(texts)+1)
+	kept[0] = texts[0] // "Hello <domain>"
 	if c.srv.cfg.startTLS && c.tls == nil && !c.srv.cfg.disabled["STARTTLS"] {
 		kept = append(kept, "STARTTLS")
 	}

@@ -176,6 +176,6 @@ func (c *conn) handshake() error {
 	st := tc.ConnectionState()
 	c.nc = tc
 	c.tls = &TLSInfo{Version: st.Version, CipherSuite: st.CipherSuite, ServerName: st.ServerName}
-	c.tr.note(fmt.Sprintf("TLS %s, %s, server name %q", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.ServerName))
+	c.tr.note(fmt.Sprintf("TLS established: %s, %s, server name %q", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.ServerName))
 	return nil
 }

@@ -128,7 +128,7 @@ func TestGoSMTPClientLoginOverSTARTTLS(t *testing.T) {
 			t.Errorf("transcript shows %q:\n%s", secret, tr)
 		}
 	}
-	for _, want := range []string{"S: 220 2.0.0 Ready to start TLS", "-- TLS TLS 1.3, ", "C: AUTH LOGIN ****", "C: ****", "-- authenticated as bob", "C: MAIL FROM:<bob@example.com>"} {
+	for _, want := range []string{"S: 220 2.0.0 Ready to start TLS", "-- TLS established: TLS 1.3, ", "C: AUTH LOGIN ****", "C: ****", "-- authenticated as bob", "C: MAIL FROM:<bob@example.com>"} {
 		if !strings.Contains(tr, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, tr)
 		}
