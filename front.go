@@ -112,6 +112,7 @@ type conn struct {
 	bdatActive bool     // a BDAT transaction has begun: the next BDAT is not the DATA stage
 	dropLeft   int64    // > 0: a fault drops the connection after this many more body bytes
 	needHelo   bool     // after STARTTLS: a new session, which must begin with EHLO
+	afterAuth  bool     // since an AUTH line, no known command: a line may be a SASL response
 	bodyLen    int64    // bytes of the body (DATA) or chunk (BDAT) so far
 	head       [40]byte // their first bytes, for the transcript
 	headLen    int
@@ -213,9 +214,18 @@ func (c *conn) nextCommand() error {
 
 	verb := parseVerb(line)
 	c.cmd = command{stage: stageOf(verb), verb: verb, line: line}
-	if verb == "AUTH" {
-		// Masked, and a copy: it must outlive the SASL lines read after it.
-		c.cmd.line = append([]byte(nil), maskAuth(line)...)
+	switch {
+	case isAuthLine(line):
+		// Masked however it is written (tabs, no separator, a verb go-smtp
+		// refuses), and a copy: it must outlive the SASL lines read after
+		// it. The lines after it may be SASL responses, even if this AUTH
+		// is refused: a client may pipeline them.
+		c.cmd.line = maskAuth(line)
+		c.afterAuth = true
+	case c.afterAuth && knownVerbs[verb]:
+		c.afterAuth = false
+	case c.afterAuth:
+		c.cmd.line = maskSASL(line) // maybe a SASL response: never shown
 	}
 	c.tr.add(dirClient, c.cmd.line)
 
@@ -1435,13 +1445,55 @@ var dataLine = []byte("DATA")
 // saslCancel is the client's "*" that cancels a SASL exchange.
 var saslCancel = []byte("*\r\n")
 
-// maskAuth hides the initial response of "AUTH <mechanism> <response>".
+// isAuthLine reports whether line is an AUTH command, however it is
+// written: "AUTH" in any case at its start, whatever follows. Masking must
+// not depend on go-smtp accepting the line ("AUTH\tPLAIN <secret>" is a
+// syntax error to it, but still a secret).
+func isAuthLine(line []byte) bool {
+	return len(line) >= 4 && bytes.EqualFold(line[:4], []byte("AUTH"))
+}
+
+// maskAuth returns a copy of an AUTH line (see isAuthLine) with everything
+// after the mechanism name replaced by "****": "AUTH PLAIN ****". The verb
+// and mechanism keep the bytes they came with (so a tab stays visible).
+// If what follows the verb does not read as a separator and a SASL
+// mechanism name (RFC 4422 3.1: up to 20 of A-Z, 0-9, "-", "_"), all of it
+// is masked.
 func maskAuth(line []byte) []byte {
-	fields := strings.Fields(string(line))
-	if len(fields) <= 2 {
-		return line
+	rest := line[4:]
+	i := 0
+	for i < len(rest) && isSeparator(rest[i]) {
+		i++
 	}
-	return []byte(fields[0] + " " + fields[1] + " ****")
+	j := i
+	for j < len(rest) && isMechanismByte(rest[j]) {
+		j++
+	}
+	k := j
+	for k < len(rest) && isSeparator(rest[k]) {
+		k++
+	}
+	masked := append([]byte(nil), line[:4]...)
+	switch {
+	case i == len(rest):
+		return append(masked, rest...) // "AUTH": nothing secret
+	case i == 0 || j == i || j-i > 20 || (j < len(rest) && !isSeparator(rest[j])):
+		return append(masked, " ****"...) // no mechanism to show
+	case k == len(rest):
+		return append(masked, rest[:j]...) // "AUTH LOGIN": nothing secret
+	}
+	masked = append(masked, rest[:j]...)
+	return append(masked, " ****"...)
+}
+
+// isSeparator reports whether b can only separate words of a command line:
+// a space, a tab or another control byte.
+func isSeparator(b byte) bool { return b <= ' ' || b == 0x7f }
+
+// isMechanismByte reports whether b may appear in a SASL mechanism name
+// (RFC 4422 3.1), in either case.
+func isMechanismByte(b byte) bool {
+	return 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '-' || b == '_'
 }
 
 // maskSASL hides a SASL response; the cancel line "*" stays readable.

@@ -244,8 +244,9 @@ func appendHexByte(b []byte, c byte) []byte {
 // Transcript returns the dialogue of every connection so far, oldest first:
 // each line with the time since the connection opened, "C:" for what the
 // client sent and "S:" for the server's replies, in plain text even over
-// TLS. AUTH secrets are masked, and message data appears as its size and
-// first bytes. A server made by [NewServer] logs it when its test fails.
+// TLS. AUTH secrets are masked (what follows an AUTH verb and mechanism,
+// and after an AUTH attempt every line that is not a known command), and
+// message data appears as its size and first bytes. A server made by [NewServer] logs it when its test fails.
 func (s *Server) Transcript() string {
 	s.mu.Lock()
 	ts := slices.Clone(s.transcripts)

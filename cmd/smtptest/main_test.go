@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -526,6 +527,46 @@ func TestManual(t *testing.T) {
 	for _, section := range []string{"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "FAULTS", "HTTP API", "EXAMPLES", "EXIT STATUS", "-fault spec", "-http host:port", "reject every recipient at bad.example with 550", "fail the first delivery with 451"} {
 		if !strings.Contains(string(out), section) {
 			t.Errorf("the manual lacks %q", section)
+		}
+	}
+}
+
+// TestAuthSecretsNeverPrinted sends AUTH secrets in unusual forms and
+// checks every output of the command: the JSON events, standard error and
+// the HTTP API.
+func TestAuthSecretsNeverPrinted(t *testing.T) {
+	const password = "Tr0ub4dor&3"
+	plain := base64.StdEncoding.EncodeToString([]byte("\x00app\x00" + password))
+	pass := base64.StdEncoding.EncodeToString([]byte(password))
+	p := start(t, "-json", "-http", "127.0.0.1:0", "-user", "app:"+password, "-auth-requires-tls", "-starttls")
+	nc, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "AUTH PLAIN\r\n%s\r\nEHLO x\r\nAUTH\tPLAIN\t%s\r\nAUTH LOGIN\r\nYXBw\r\n%s\r\nauth plain %s\r\nQUIT\r\n", plain, plain, pass, plain)
+	nc.SetReadDeadline(time.Now().Add(bound))
+	if _, err := io.ReadAll(nc); err != nil {
+		t.Fatal(err)
+	}
+	var api []string
+	for _, path := range []string{"/api/rejections", "/api/transcript"} {
+		resp, err := http.Get(p.api + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		api = append(api, string(b))
+	}
+	_, out := p.stop(syscall.SIGTERM)
+	all := strings.Join(out, "\n") + p.stderr.String() + strings.Join(api, "\n")
+	if !strings.Contains(all, "****") || !strings.Contains(all, "rejection") {
+		t.Errorf("nothing masked, or no rejection reported:\n%s", all)
+	}
+	for _, secret := range []string{password, plain, pass, plain[:16]} {
+		if strings.Contains(all, secret) {
+			t.Errorf("output shows %q:\n%s", secret, all)
 		}
 	}
 }
