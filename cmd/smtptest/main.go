@@ -308,13 +308,14 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		go api.Serve(ln)
 	}
 
-	out.ready(srv, apiAddr)
-
+	// Signals are caught before the ready line goes out: a harness may
+	// send SIGINT as soon as it has read it.
 	if stop == nil {
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer cancel()
 		stop = ctx.Done()
 	}
+	out.ready(srv, apiAddr)
 	<-stop
 	out.stopping(c.shutdownTimeout)
 

@@ -154,9 +154,42 @@ func (p *proc) stop(sig os.Signal) (int, []string) {
 	return p.cmd.ProcessState.ExitCode(), rest
 }
 
-// send delivers a message with net/smtp.
+// send delivers a message with net/smtp and ends the session with QUIT
+// even when the message was refused, so that the server is done with the
+// connection once send returns. (net/smtp's SendMail just closes the
+// socket after an error: a shutdown racing that close finds the session
+// idle and answers it 421, a refusal more in the output.)
 func (p *proc) send(from string, to []string, msg string) error {
-	return smtp.SendMail(p.addr, nil, from, to, []byte(msg))
+	c, err := smtp.Dial(p.addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	err = sendOn(c, from, to, msg)
+	if qerr := c.Quit(); err == nil {
+		err = qerr
+	}
+	return err
+}
+
+// sendOn sends one message on an open net/smtp session.
+func sendOn(c *smtp.Client, from string, to []string, msg string) error {
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, msg); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 const msg = "From: app@example.com\r\nTo: ann@example.org\r\nSubject: Hello\r\n\r\nHi Ann.\r\nFrom the app.\r\n"
