@@ -49,6 +49,8 @@ func TestBadMessageData(t *testing.T) {
 			result{text: "body without header\r\n"}},
 		{"text without a header", "just a line of text\r\n",
 			result{subjectErr: "malformed MIME header line", textErr: "malformed MIME header line", attErr: "malformed MIME header line"}},
+		{"CR CR LF before the final dot", "Subject: crcr\r\n\r\nx\r\r\n", // ends the body (go-smtp would wait for more)
+			result{subject: "crcr", text: "x\r\r\n"}},
 		{"multipart never closed", "Subject: mp\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfirst part\r\n--b\r\nContent-Type: application/pdf\r\n\r\ntruncated",
 			result{subject: "mp", text: "first part", attErr: "unexpected EOF"}},
 		{"multipart without boundary parameter", "Subject: nb\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\nbody\r\n--x--\r\n",

@@ -16,9 +16,40 @@ import (
 	"github.com/smtptest/smtptest"
 )
 
-// The front reads DATA bodies itself, in bulk, with go-smtp's rules. These
-// tests send the same stream to a bare go-smtp server and to smtptest and
-// require the same messages, byte for byte, and the same reply codes.
+// The front reads DATA bodies itself, in bulk, with go-smtp's rules except
+// one: "x" CR CR LF "." CR LF ends the body, where go-smtp's reader waits
+// for more. These tests check the front against a reference written for
+// clarity (dataModel), and send the same stream to a bare go-smtp server
+// and to smtptest, requiring the same messages, byte for byte, and the
+// same reply codes wherever go-smtp's reader is right: when the stream has
+// no CR CR.
+
+// dataModel reads a DATA body from s as the front must: lines end at CRLF
+// (a bare CR or LF is data); the first line that is "." CRLF ends the body;
+// a line that starts with "." loses it, and the CR after it if one follows
+// (go-smtp's quirk, kept: ".\rX" gives "X"). It returns the message, the
+// bytes of s the body took (end marker included), and whether it ended.
+func dataModel(s []byte) (msg []byte, n int, ended bool) {
+	msg = []byte{}
+	for n < len(s) {
+		line := s[n:]
+		if i := bytes.Index(line, []byte("\r\n")); i >= 0 {
+			line = line[:i+2]
+		}
+		if string(line) == ".\r\n" {
+			return msg, n + 3, true
+		}
+		n += len(line)
+		if line[0] == '.' {
+			line = line[1:]
+			if len(line) > 0 && line[0] == '\r' {
+				line = line[1:]
+			}
+		}
+		msg = append(msg, line...)
+	}
+	return msg, n, false
+}
 
 type keepBackend struct {
 	mu   sync.Mutex
@@ -91,6 +122,23 @@ func compareWithGoSMTP(t testing.TB, floor *gosmtp.Server, floorAddr string, kep
 	for _, m := range srv.Messages() {
 		got = append(got, m.Data)
 	}
+
+	// The first message, against the model.
+	modelMsg, _, _ := dataModel(stream[len("EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"):])
+	if len(got) == 0 || !bytes.Equal(got[0], modelMsg) {
+		t.Fatalf("body %q:\nthe model reads %q\nsmtptest recorded %q", body, modelMsg, got)
+	}
+	if slices.Index(gotCodes, 354) != 4 || len(gotCodes) < 6 || gotCodes[5] != 250 {
+		t.Fatalf("body %q: smtptest replied %v, want 250 to the end of data", body, gotCodes)
+	}
+	if bytes.Contains(stream, []byte("\r\r")) {
+		// go-smtp's reader may miss the end of the body here (see
+		// dotState): nothing more to compare with it.
+		return
+	}
+	if !bytes.Equal(want[0], modelMsg) {
+		t.Fatalf("body %q: the model reads %q, go-smtp %q: fix the model", body, modelMsg, want[0])
+	}
 	if !slices.EqualFunc(want, got, bytes.Equal) {
 		t.Fatalf("body %q:\ngo-smtp recorded %q\nsmtptest recorded %q", body, want, got)
 	}
@@ -136,6 +184,11 @@ func TestDataPathMatchesGoSMTP(t *testing.T) {
 		".\rX after dot CR\r\n",
 		".\n bare LF after dot",
 		"line\r\r\nafter CR CR",
+		"x\r\r\n.\r\nafter CR CR LF . CR LF: the next command",
+		"x\r\r\r\n.\r\nNOOP",
+		"..\r\r\n.\r\nNOOP",
+		".\r\r\n.\r\nNOOP",
+		"x\r\r\n.\nnot the end: a bare LF after the dot",
 		"bare\rCR\r\n..\r\n...\r\n.",
 		"\r\n\r\n\r\n",
 		"a\r\n.\r\nafter the end: a command\r\nMAIL FROM:<x@y.example>",

@@ -151,7 +151,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		c.greet()
 		c.earlyGreeting = true
 		if err := c.flush(); err != nil {
-			c.readErr(err)
+			c.lost(err)
 		}
 	}
 	return c, nil
@@ -317,10 +317,10 @@ func (c *conn) applyFaults() (handled bool, err error) {
 	if delay > 0 {
 		c.tr.note("fault: delay " + delay.String())
 		if err := c.flush(); err != nil {
-			return true, c.readErr(err)
+			return true, c.lost(err)
 		}
 		if !c.sleep(delay) {
-			return true, c.readErr(net.ErrClosed)
+			return true, c.lost(net.ErrClosed)
 		}
 	}
 	switch {
@@ -366,7 +366,7 @@ func (c *conn) startTLS(line []byte) error {
 		c.r = c.w
 	}
 	if err := c.flush(); err != nil {
-		return c.readErr(err)
+		return c.lost(err)
 	}
 	if err := c.handshake(); err != nil {
 		c.dead, c.mode = true, modeClosed
@@ -468,7 +468,7 @@ func (c *conn) fill() error {
 // readNet flushes the replies, then reads from the client into b.
 func (c *conn) readNet(b []byte) (int, error) {
 	if err := c.flush(); err != nil {
-		return 0, c.readErr(err)
+		return 0, c.lost(err)
 	}
 	if c.srv.cfg.readTimeout > 0 {
 		c.nc.SetReadDeadline(c.readDeadline())
@@ -481,7 +481,7 @@ func (c *conn) readNet(b []byte) (int, error) {
 		n, err := c.nc.Read(b)
 		if n > 0 {
 			if speed > 0 && !c.sleep(linkTime(n, speed)) {
-				return 0, c.readErr(net.ErrClosed)
+				return 0, c.lost(net.ErrClosed)
 			}
 			return n, nil
 		}
@@ -529,18 +529,45 @@ func (c *conn) drain() error {
 	return io.EOF
 }
 
-// readErr notes why reading failed and turns the error into what go-smtp
-// should see: a timeout stays a timeout (go-smtp answers "421 4.4.2 Idle
-// timeout"); anything else ends the session quietly as io.EOF.
+// readErr handles an error reading from the client and turns it into
+// what go-smtp should see: io.EOF, as the session is over either way. A
+// timeout ends the session once, with a reply (see timedOut); anything
+// else means the client is gone (see lost).
 func (c *conn) readErr(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && !c.dead && !c.dropped.Load() {
+		c.timedOut()
+		return io.EOF
+	}
+	return c.lost(err)
+}
+
+// timedOut ends the session after a read timed out, wherever the client
+// was (a command, a body, a SASL exchange): the body read so far is noted
+// and dropped, the client gets one 421 (RFC 5321 4.2.2 and 4.5.3.2; no Go
+// error text, no socket addresses), and the connection closes. go-smtp
+// reads nothing more: it would otherwise wait out the timeout again, once
+// to drain the body and once for the next command.
+func (c *conn) timedOut() {
+	d := c.srv.cfg.readTimeout
+	c.bodyEnded(false)
+	c.tr.note("read timed out after " + d.String())
+	c.reply(421, smtp.EnhancedCode{4, 4, 2}, c.srv.smtp.Domain+" Timeout: nothing received for "+d.String()+", closing connection")
+	c.tr.note("connection closed by the server")
+	c.closeNoted = true
+	// Bounded: a client that does not read must not hold up the end.
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.flush()
+	c.dead, c.mode = true, modeClosed
+}
+
+// lost notes that the connection can no longer be used (the client left,
+// a write failed, Server.Close closed it, a fault dropped it) and returns
+// io.EOF, which ends go-smtp's session quietly.
+func (c *conn) lost(err error) error {
 	if c.dropped.Load() {
 		c.dead = true // noted by drop
 		return io.EOF
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() && !c.dead {
-		c.tr.note("read timed out after " + c.srv.cfg.readTimeout.String())
-		return err
 	}
 	if !c.dead {
 		c.dead = true
@@ -578,8 +605,11 @@ func (c *conn) readBody(p []byte) (int, error) {
 		c.r += n
 	}
 	if err != nil {
+		// The body is cut short. Never io.EOF: go-smtp copies a BDAT chunk
+		// with io.Copy, which would take it for the chunk's end and pass a
+		// truncated message to Session.Data.
 		c.bodyEnded(false)
-		return 0, err
+		return 0, io.ErrUnexpectedEOF
 	}
 
 	end := false
@@ -729,8 +759,11 @@ func (c *conn) keep(b []byte) {
 }
 
 // bodyEnded notes the body (or chunk) in the transcript and goes back to
-// reading commands.
+// reading commands. Outside a body it does nothing.
 func (c *conn) bodyEnded(complete bool) {
+	if c.mode != modeData && c.mode != modeBDAT {
+		return
+	}
 	what := "message data"
 	if c.mode == modeBDAT {
 		what = "BDAT chunk"
@@ -752,6 +785,12 @@ func (c *conn) Write(p []byte) (int, error) {
 		if !c.earlyGreeting {
 			c.greet()
 		}
+		return len(p), nil
+	}
+	if c.dead {
+		// The connection is over (the client left, it timed out, a fault
+		// dropped it): what go-smtp replies now reaches nobody, and is
+		// neither sent nor recorded.
 		return len(p), nil
 	}
 	c.out = append(c.out, p...)
@@ -1148,10 +1187,16 @@ func cutEnhanced(s string) (smtp.EnhancedCode, string, bool) {
 	return ec, rest, true
 }
 
-// dotState mirrors go-smtp's DATA reader state machine, byte for byte, so
-// that the front and go-smtp always agree on where a body ends: after
-// CRLF (or at the start), a line that is "." CRLF. A "." followed by a bare
-// LF does not end the body (RFC 5321 4.1.1.4; SMTP smuggling).
+// dotState is the state machine of a DATA body: where it ends and which
+// dots are stuffing. The body ends at the first line that is "." CRLF,
+// at the start or after a CRLF, whatever bytes came before that CRLF: "x"
+// CR CR LF "." CR LF ends it (go-smtp's own reader misses that end, as a
+// CR in its CR state moves it into the data state, and waits for more). A
+// "." followed by a bare LF does not end the body, nor does a bare LF
+// start a line (RFC 5321 4.1.1.4; SMTP smuggling). Otherwise it follows
+// go-smtp's reader byte for byte, quirks included (see unstuff). go-smtp's
+// reader never decides for the front: Session.Data reads every DATA body
+// through bodyReader, and go-smtp's reader gets the end marker alone.
 type dotState uint8
 
 const (
@@ -1191,16 +1236,16 @@ func (s *dotState) scan(b []byte) (n int, end bool) {
 			} else {
 				st = dotData
 			}
-		case dotDotCR:
-			if b[i] == '\n' {
+		case dotDotCR, dotCR:
+			switch {
+			case b[i] == '\n' && st == dotDotCR:
 				*s = dotBeginLine
 				return i + 1, true
-			}
-			st = dotData
-		case dotCR:
-			if b[i] == '\n' {
+			case b[i] == '\n':
 				st = dotBeginLine
-			} else {
+			case b[i] == '\r':
+				st = dotCR // this CR may begin the line's CRLF
+			default:
 				st = dotData
 			}
 		}
@@ -1212,11 +1257,11 @@ func (s *dotState) scan(b []byte) (n int, end bool) {
 // unstuff is scan that also copies out the body: it appends to dst what
 // go-smtp's DATA reader emits for the bytes of src, and returns how many
 // bytes it wrote to dst, how many of src it used (the end marker
-// included), and whether the end marker was among them. It follows
-// go-smtp's reader exactly, quirks included: the dot that starts a line is
+// included), and whether the end marker was among them. It writes what
+// go-smtp's reader would, quirks included: the dot that starts a line is
 // dropped; after it, a CR is dropped too (".\rX" gives "X"); a bare LF
-// does not start a line. dst may be src itself: it never writes ahead of
-// what it has read.
+// does not start a line. Only the end differs (see dotState). dst may be
+// src itself: it never writes ahead of what it has read.
 func (s *dotState) unstuff(dst, src []byte) (w, n int, end bool) {
 	st := *s
 	for n < len(src) {
@@ -1251,16 +1296,16 @@ func (s *dotState) unstuff(dst, src []byte) (w, n int, end bool) {
 				continue
 			}
 			st = dotData
-		case dotDotCR:
-			if c == '\n' {
+		case dotDotCR, dotCR:
+			switch {
+			case c == '\n' && st == dotDotCR:
 				*s = dotBeginLine
 				return w, n + 1, true
-			}
-			st = dotData
-		case dotCR:
-			if c == '\n' {
+			case c == '\n':
 				st = dotBeginLine
-			} else {
+			case c == '\r':
+				st = dotCR // this CR may begin the line's CRLF
+			default:
 				st = dotData
 			}
 		}
