@@ -109,7 +109,8 @@ type conn struct {
 
 	dot        dotState // DATA: go-smtp's end-of-data state machine, mirrored
 	bdatLeft   int64    // BDAT: bytes of the chunk still to come
-	bdatActive bool     // a BDAT transaction has begun: the next BDAT is not the DATA stage
+	bdatActive bool     // a BDAT transaction has begun: the next BDAT is not the DATA stage, DATA is refused
+	bdatPassed bool     // go-smtp has seen a chunk of it (its BDAT goroutine runs)
 	dropLeft   int64    // > 0: a fault drops the connection after this many more body bytes
 	needHelo   bool     // after STARTTLS: a new session, which must begin with EHLO
 	afterAuth  bool     // since an AUTH line, no known command: a line may be a SASL response
@@ -269,22 +270,36 @@ func (c *conn) nextCommand() error {
 		c.flush() // now, not when go-smtp has unwound
 		return io.EOF
 	}
+	switch verb {
+	case "RSET", "HELO", "EHLO", "LHLO":
+		c.bdatActive, c.bdatPassed = false, false // the transaction ends
+	case "DATA":
+		if c.bdatActive {
+			// RFC 3030 2: DATA may not follow BDAT in a transaction.
+			// go-smtp refuses it too, once it has seen a chunk; the front
+			// may have answered an empty first chunk alone (below).
+			c.reply(503, smtp.EnhancedCode{5, 5, 1}, "DATA not allowed during message transfer")
+			return nil
+		}
+	}
 	if verb != "BDAT" {
-		c.bdatActive = false
+		// Not a chunk.
 	} else if size, last, ok := parseBDAT(line); ok {
-		if size == 0 && !last && !c.bdatActive && c.sess != nil && c.sess.mail && len(c.sess.to) > 0 {
-			// An empty first chunk carries nothing. Passed on, it would start
-			// go-smtp's BDAT goroutine without waiting for it (io.Copy of
-			// zero bytes), and a client that leaves then makes go-smtp's
-			// Close nil the session before the goroutine calls
-			// c.Session().Data: a nil dereference. go-smtp starts the
-			// goroutine with the first real chunk instead.
+		if size == 0 && !last && !c.bdatPassed && c.sess != nil && c.sess.mail && len(c.sess.to) > 0 {
+			// An empty chunk before go-smtp has seen any carries nothing.
+			// Passed on, it would start go-smtp's BDAT goroutine without
+			// waiting for it (io.Copy of zero bytes), and a client that
+			// leaves then makes go-smtp's Close nil the session before the
+			// goroutine calls c.Session().Data: a nil dereference. go-smtp
+			// starts the goroutine with the first real chunk instead. The
+			// transaction has begun all the same.
+			c.bdatActive = true
 			c.reply(250, smtp.EnhancedCode{2, 0, 0}, "Continue")
 			return nil
 		}
 		// go-smtp reads the chunk whenever the arguments parse, even when
 		// it refuses the command.
-		c.bdatActive = !last
+		c.bdatActive, c.bdatPassed = !last, !last
 		c.cmd.line = append([]byte(nil), line...) // reading the chunk may overwrite the line
 		if last {
 			c.cmd.stage = StageEndOfData
@@ -962,7 +977,7 @@ func (c *conn) observe() {
 		c.mode = modeCommand
 	}
 	if code >= 400 && verb == "BDAT" {
-		c.bdatActive = false // go-smtp ended the transaction
+		c.bdatActive, c.bdatPassed = false, false // go-smtp ended the transaction
 	}
 	if code >= 400 && !c.dead && !c.dropped.Load() {
 		c.srv.addRejection(c.rejection(parseReply(c.out[c.replyStart:c.scanned])))

@@ -1325,6 +1325,46 @@ func TestProtocolDetails(t *testing.T) {
 			},
 		},
 		{
+			name: "DATA after BDAT is 503, after BDAT 0 too, and the transfer goes on",
+			script: func(c *rawClient) {
+				c.cmd("EHLO client.example", 250)
+				c.cmd("MAIL FROM:<a@example.com>", 250)
+				c.cmd("RCPT TO:<b@example.org>", 250)
+				c.cmd("BDAT 0", 250)
+				c.cmd("DATA", 503) // RFC 3030 2
+				c.cmd("NOOP", 250)
+				c.cmd("DATA", 503)
+				c.write("BDAT 3\r\nSub")
+				c.expect(250)
+				c.cmd("DATA", 503)
+				c.write("BDAT 9 LAST\r\nject: x\r\n")
+				c.expect(250)
+				// A new transaction may use DATA again.
+				c.cmd("MAIL FROM:<a@example.com>", 250)
+				c.cmd("RCPT TO:<b@example.org>", 250)
+				c.cmd("BDAT 0", 250)
+				c.cmd("RSET", 250)
+				c.cmd("MAIL FROM:<a@example.com>", 250)
+				c.cmd("RCPT TO:<b@example.org>", 250)
+				c.cmd("DATA", 354)
+				c.write("Subject: y\r\n.\r\n")
+				c.expect(250)
+			},
+			check: func(t *testing.T, srv *smtptest.Server) {
+				msgs := srv.Messages()
+				if len(msgs) != 2 || string(msgs[0].Data) != "Subject: x\r\n" || string(msgs[1].Data) != "Subject: y\r\n" {
+					t.Errorf("messages %v", msgs)
+				}
+				var codes []int
+				for _, r := range srv.Rejections() {
+					codes = append(codes, r.Reply.Code)
+				}
+				if !slices.Equal(codes, []int{503, 503, 503}) {
+					t.Errorf("rejections %v", srv.Rejections())
+				}
+			},
+		},
+		{
 			name: "BDAT without a transaction consumes its chunk",
 			script: func(c *rawClient) {
 				c.cmd("EHLO client.example", 250)
