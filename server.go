@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -43,7 +45,7 @@ type Server struct {
 	hooks       int              // hooks (and message bodies) being run
 	hooksIdle   chan struct{}    // closed when hooks drops to 0; made by Close when it has to wait
 	running     map[*conn]string // the hook each connection is in, for Close's report
-	shown       int64            // transcript bytes shown by TranscriptForFailure
+	shown       map[*transcript]int64 // bytes of each transcript shown by TranscriptForFailure; nil until then
 
 	logMu   sync.Mutex // guards logsOff and serializes reports
 	logsOff bool       // after Close: nothing more reaches the test
@@ -69,8 +71,11 @@ type Server struct {
 //
 // The server reports to t: go-smtp's internal errors are logged, a hook
 // that panics or returns a non-error reply fails the test, and when the
-// test has failed the cleanup logs the SMTP transcript of every connection
-// (unless a failure message showed it already, see
+// test has failed the cleanup logs the SMTP transcript of every connection,
+// its first words naming the test, the server's address and where it was
+// made (the log line itself is attributed to smtptest's own file). Lines a
+// failure message showed already are not logged again, nor are lines that
+// only say a connection closed after it (see
 // [Server.TranscriptForFailure]). Nothing reaches t after Close.
 //
 // In a fuzz test, give NewServer the *testing.T of each input, or use
@@ -82,16 +87,27 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Where the server was made: the cleanup's log lines are attributed to
+	// this file, so they name the test and the server in their first words.
+	made := ""
+	if _, file, line, ok := runtime.Caller(1); ok {
+		made = fmt.Sprintf(" (made at %s:%d)", filepath.Base(file), line)
+	}
 	t.Cleanup(func() {
 		s.Close()
 		if !t.Failed() {
 			return
 		}
+		who := fmt.Sprintf("%s: smtptest server %s%s", t.Name(), s.Addr(), made)
 		if s.faultsUsed.Load() {
-			t.Logf("smtptest: the faults of the server at %s drew from smtptest.Seed(%d)", s.Addr(), s.seed)
+			t.Logf("%s: its faults drew from smtptest.Seed(%d)", who, s.seed)
 		}
-		if !s.transcriptShown() {
-			t.Logf("smtptest: SMTP transcript of the server at %s:\n%s", s.Addr(), s.Transcript())
+		text, news, before := s.takeUnshown()
+		switch {
+		case !before:
+			t.Logf("%s: SMTP transcript:\n%s", who, text)
+		case news:
+			t.Logf("%s: the SMTP transcript after the failure message above:\n%s", who, text)
 		}
 	})
 	return s

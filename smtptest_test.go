@@ -968,8 +968,9 @@ func TestTranscriptLoggedOnFailure(t *testing.T) {
 	})
 	out := failing.Text()
 	for _, want := range []string{
-		"smtptest: SMTP transcript of the server at 127.0.0.1:",
-		"conn 1: 127.0.0.1:",
+		"Fake: smtptest server 127.0.0.1:", // the test and the server first
+		"(made at smtptest_test.go:",
+		"): SMTP transcript:\nconn 1: 127.0.0.1:",
 		"ms S: 220 localhost ESMTP smtptest",
 		"ms C: EHLO localhost",
 		"ms C: MAIL FROM:<alice@example.com>",
@@ -1008,16 +1009,57 @@ func TestTranscriptForFailureIsNotLoggedTwice(t *testing.T) {
 	if n := count(shown); n != 1 {
 		t.Errorf("transcript appears %d times, want once:\n%s", n, shown.Text())
 	}
-	// Traffic after the failure message: the cleanup logs it all again.
+	// Traffic after the failure message: the cleanup logs only that.
 	more := tbtest.Run(t, func(tb *tbtest.TB) {
 		srv := smtptest.NewServer(tb)
 		sendMail(t, srv, "alice@example.com", []string{"bob@example.org"}, simpleMsg)
 		tb.Errorf("helper failed:\n%s", srv.TranscriptForFailure())
 		sendMail(t, srv, "carol@example.com", []string{"bob@example.org"}, simpleMsg)
 	})
-	if n := count(more); n != 2 || !strings.Contains(more.Text(), "C: MAIL FROM:<carol@example.com>") {
-		t.Errorf("want the first dialogue twice and the later one logged:\n%s", more.Text())
+	if n := count(more); n != 1 || !strings.Contains(more.Text(), "the SMTP transcript after the failure message above:\nconn 2: ") ||
+		!strings.Contains(more.Text(), "C: MAIL FROM:<carol@example.com>") {
+		t.Errorf("want the first dialogue once and the later one logged after it:\n%s", more.Text())
 	}
+
+	// A sender that gave up on a 451 and left its connection open: the
+	// only line added after the failure message is the close, which the
+	// cleanup does not log.
+	closeOnly := tbtest.Run(t, func(tb *tbtest.TB) {
+		srv := smtptest.NewServer(tb, smtptest.FailNextDelivery())
+		c := dial(t, srv, 220)
+		c.cmd("EHLO client.example", 250)
+		c.transactionRefused("alice@example.com", "bob@example.org", 451)
+		tb.Errorf("helper failed:\n%s", srv.TranscriptForFailure())
+	})
+	if n := count(closeOnly); n != 1 || strings.Contains(closeOnly.Text(), "SMTP transcript after") {
+		t.Errorf("want the dialogue once, and nothing for the close:\n%s", closeOnly.Text())
+	}
+
+	// A second failure message after more dialogue shows the new lines.
+	second := tbtest.Run(t, func(tb *tbtest.TB) {
+		srv := smtptest.NewServer(tb)
+		c := dial(t, srv, 220)
+		c.cmd("EHLO client.example", 250)
+		c.cmd("MAIL FROM:<alice@example.com>", 250)
+		tb.Errorf("helper failed:\n%s", srv.TranscriptForFailure())
+		c.cmd("RCPT TO:<bob@example.org>", 250)
+		tb.Errorf("again:\n%s", srv.TranscriptForFailure())
+	})
+	if n := count(second); n != 1 || !strings.Contains(second.Text(), "again:\n(the transcript in the failure message above, then:)\nconn 1, continued:\n") ||
+		strings.Count(second.Text(), "C: RCPT TO:<bob@example.org>") != 1 {
+		t.Errorf("want each line once:\n%s", second.Text())
+	}
+}
+
+// transactionRefused sends MAIL, RCPT and a message, whose end of data
+// must get code.
+func (c *rawClient) transactionRefused(from, to string, code int) {
+	c.t.Helper()
+	c.cmd("MAIL FROM:<"+from+">", 250)
+	c.cmd("RCPT TO:<"+to+">", 250)
+	c.cmd("DATA", 354)
+	c.write(simpleMsg + ".\r\n")
+	c.expect(code)
 }
 
 func TestTranscriptMasksAuthSecrets(t *testing.T) {
@@ -1086,6 +1128,25 @@ func TestTranscriptOfLongSessionKeepsHeadAndTail(t *testing.T) {
 	for _, want := range []string{"C: EHLO first.example", "bytes of transcript omitted", "C: HELO last.example"} {
 		if !strings.Contains(tr, want) {
 			t.Errorf("transcript lacks %q", want)
+		}
+	}
+
+	// What a failure message showed, then lines the ring drops before a
+	// second one: it says that lines were left out, and shows the rest.
+	srv.TranscriptForFailure()
+	for i := range 1000 {
+		c.cmd(fmt.Sprintf("NOOP again %d %s", i, strings.Repeat("y", 100)), 250)
+	}
+	c.cmd("HELO later.example", 250)
+	again := srv.TranscriptForFailure()
+	for _, want := range []string{"conn 1, continued:\n", "bytes of transcript omitted", "C: HELO later.example"} {
+		if !strings.Contains(again, want) {
+			t.Errorf("second failure transcript lacks %q:\n%.2000s", want, again)
+		}
+	}
+	for _, shown := range []string{"C: EHLO first.example", "C: HELO last.example", "NOOP again 0 "} {
+		if strings.Contains(again, shown) {
+			t.Errorf("second failure transcript repeats or keeps %q", shown)
 		}
 	}
 }

@@ -150,6 +150,38 @@ func (t *transcript) size() int64 {
 	return t.written
 }
 
+// since returns the lines added after the first from bytes (of all ever
+// added), as String formats them but without the header, and how many
+// bytes were added in all. Lines the ring has dropped since are replaced
+// by the marker line that says how much was left out.
+func (t *transcript) since(from int64) ([]byte, int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b []byte
+	var pos int64
+	for i, c := range t.chunks {
+		if i == 1 && t.omitted > 0 {
+			if from < pos+t.omitted {
+				b = t.appendOmitted(b)
+			}
+			pos += t.omitted
+		}
+		if end := pos + int64(len(c)); from < end {
+			b = append(b, c[max(0, from-pos):]...)
+		}
+		pos += int64(len(c))
+	}
+	return b, t.written
+}
+
+// appendOmitted appends the line that stands for what the ring dropped.
+// t.mu is held.
+func (t *transcript) appendOmitted(b []byte) []byte {
+	b = append(b, "            ... "...)
+	b = strconv.AppendInt(b, t.omitted, 10)
+	return append(b, " bytes of transcript omitted ...\n"...)
+}
+
 // note appends a line of the transcript's own (dirNote).
 func (t *transcript) note(s string) {
 	t.add(dirNote, []byte(s))
@@ -161,9 +193,7 @@ func (t *transcript) String() string {
 	b := t.header()
 	for i, c := range t.chunks {
 		if i == 1 && t.omitted > 0 {
-			b = append(b, "            ... "...)
-			b = strconv.AppendInt(b, t.omitted, 10)
-			b = append(b, " bytes of transcript omitted ...\n"...)
+			b = t.appendOmitted(b)
 		}
 		b = append(b, c...)
 	}
@@ -255,39 +285,72 @@ func (s *Server) Transcript() string {
 }
 
 // TranscriptForFailure returns [Server.Transcript] for a failure message
-// and notes that it was shown, so that a failing test shows it once: when
-// the dialogue has not gone on since the last call, it returns a one-line
-// reference to the earlier message instead, and when the test of a server
-// made by [NewServer] fails, the cleanup logs the transcript only if the
-// dialogue went on after the last call. Assertion helpers (package assert,
-// or a test's own) use it.
+// and notes what it showed, so that a failing test shows each line once:
+// a later call returns only the lines added since (after a line saying so),
+// or a one-line reference to the earlier message when the dialogue has not
+// gone on, and when the test of a server made by [NewServer] fails, its
+// cleanup logs only what no failure message showed. Lines that only say a
+// connection closed do not count as the dialogue going on. Assertion
+// helpers (package assert, or a test's own) use it.
 func (s *Server) TranscriptForFailure() string {
-	s.mu.Lock()
-	ts := slices.Clone(s.transcripts)
-	size := transcriptsSize(ts)
-	unchanged := s.shown > 0 && s.shown == size
-	s.shown = size
-	s.mu.Unlock()
-	if unchanged {
+	text, news, before := s.takeUnshown()
+	switch {
+	case !before:
+		return text
+	case !news:
 		return "(the same as in the failure message above)"
 	}
-	return joinTranscripts(ts)
+	return "(the transcript in the failure message above, then:)\n" + text
 }
 
-// transcriptShown reports whether the whole dialogue so far was shown by
-// TranscriptForFailure.
-func (s *Server) transcriptShown() bool {
+// takeUnshown returns the lines of the transcripts that no call has taken
+// yet, a connection's header before its first lines, and marks them
+// shown. news is false when nothing was added but notes that a connection
+// closed (those are then left out); before says whether lines were taken
+// earlier. With no connection at all, it returns "no connections".
+func (s *Server) takeUnshown() (text string, news, before bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.shown > 0 && s.shown == transcriptsSize(s.transcripts)
+	before = s.shown != nil
+	if s.shown == nil {
+		s.shown = make(map[*transcript]int64)
+	}
+	if len(s.transcripts) == 0 {
+		return "no connections", false, before
+	}
+	var b []byte
+	for _, t := range s.transcripts {
+		from := s.shown[t]
+		tail, size := t.since(from)
+		s.shown[t] = size
+		if len(tail) == 0 || (from > 0 && onlyCloses(tail)) {
+			continue
+		}
+		news = true
+		if len(b) > 0 {
+			b = append(b, '\n')
+		}
+		if from == 0 {
+			b = append(b, t.header()...)
+		} else {
+			b = append(b, "conn "...)
+			b = strconv.AppendInt(b, int64(t.id), 10)
+			b = append(b, ", continued:\n"...)
+		}
+		b = append(b, tail...)
+	}
+	return string(b), news, before
 }
 
-func transcriptsSize(ts []*transcript) int64 {
-	var n int64
-	for _, t := range ts {
-		n += t.size()
+// onlyCloses reports whether the transcript lines in b only note that a
+// connection closed.
+func onlyCloses(b []byte) bool {
+	for line := range bytes.Lines(b) {
+		if !bytes.Contains(line, []byte(dirNote+"connection closed by ")) {
+			return false
+		}
 	}
-	return n
+	return true
 }
 
 func joinTranscripts(ts []*transcript) string {
