@@ -41,10 +41,10 @@ type Server struct {
 	conns       map[*conn]struct{} // open connections
 	transcripts []*transcript      // every connection's, in order
 	nextID      int
-	changed     chan struct{}    // closed when msgs grows; nil until a waiter needs it
-	hooks       int              // hooks (and message bodies) being run
-	hooksIdle   chan struct{}    // closed when hooks drops to 0; made by Close when it has to wait
-	running     map[*conn]string // the hook each connection is in, for Close's report
+	changed     chan struct{}         // closed when msgs grows; nil until a waiter needs it
+	hooks       int                   // hooks (and message bodies) being run
+	hooksIdle   chan struct{}         // closed when hooks drops to 0; made by Close when it has to wait
+	running     map[*conn]string      // the hook each connection is in, for Close's report
 	shown       map[*transcript]int64 // bytes of each transcript shown by TranscriptForFailure; nil until then
 
 	logMu   sync.Mutex // guards logsOff and serializes reports
