@@ -143,13 +143,6 @@ func (t *transcript) addBody(what string, size int64, head []byte, complete bool
 // unsafeString views b as a string for a call that only reads it.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// size returns how many bytes were ever added to t.
-func (t *transcript) size() int64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.written
-}
-
 // since returns the lines added after the first from bytes (of all ever
 // added), as String formats them but without the header, and how many
 // bytes were added in all. Lines the ring has dropped since are replaced
