@@ -16,6 +16,8 @@ const (
 	EventMessage                        // a message was recorded
 	EventRejection                      // a refusal was recorded
 	EventClose                          // a connection ended
+	EventDiscard                        // retention forgot a message, a rejection or a transcript
+	EventError                          // the server could not accept a connection; it keeps trying
 )
 
 func (k EventKind) String() string {
@@ -28,6 +30,10 @@ func (k EventKind) String() string {
 		return "rejection"
 	case EventClose:
 		return "close"
+	case EventDiscard:
+		return "discard"
+	case EventError:
+		return "error"
 	}
 	return "EventKind(?)"
 }
@@ -41,10 +47,14 @@ type Event struct {
 	Remote    netip.AddrPort // the client's address
 	Message   *Message       // EventMessage: a copy of the message recorded
 	Rejection *Rejection     // EventRejection: the refusal recorded
+	Discarded string         // EventDiscard: "message", "rejection" or "transcript" (of connection ConnID)
+	MessageID int            // EventDiscard of a message: its ID
+	Err       error          // EventError: what went wrong
 }
 
 // OnEvent makes the server call f for each event: a client connects, a
-// message or a refusal is recorded, a connection ends. f is called after
+// message or a refusal is recorded, a connection ends, retention forgets
+// something, accepting a connection fails. f is called after
 // the record has changed, one event at a time (calls never overlap, so f
 // may write to a shared output without a lock), and never after Close
 // returns. The events of one connection come in order. f runs on the
@@ -100,8 +110,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	s.ln.Close() // no new connections; Close waits for the serve loop
+	now := time.Now()
 	for _, c := range conns {
-		c.raw.SetReadDeadline(time.Now()) // wakes a session waiting for its next command
+		c.raw.SetReadDeadline(now) // wakes a session waiting for its next command
+		if !c.inTx.Load() {
+			// A session outside a transaction stuck writing to a client
+			// that does not read: bounded, so it ends too.
+			c.raw.SetWriteDeadline(now.Add(drainWriteBound))
+		}
 	}
 	var err error
 	select {

@@ -149,3 +149,67 @@ func TestOnEventCallsNeverOverlap(t *testing.T) {
 		t.Errorf("%d overlapping calls, %d events", overlaps, count)
 	}
 }
+
+// TestShutdownDoesNotWaitOutsideTransactions: a client that sent half a
+// command line, or that stopped reading its replies, is not in flight:
+// Shutdown ends it and returns without waiting for its context.
+func TestShutdownDoesNotWaitOutsideTransactions(t *testing.T) {
+	srv, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	half := dial(t, srv, 220)
+	half.write("EHL") // no CRLF, ever
+
+	// A client that pipelines commands and never reads: the server's
+	// replies fill the socket buffers and its write blocks. Once the
+	// client's own writes stop going through (a write times out), the
+	// server has stopped reading: it is stuck writing.
+	deaf := connect(t, srv)
+	deaf.nc.(*net.TCPConn).SetReadBuffer(4096)
+	lines := []byte(strings.Repeat("NOOP\r\n", 4096))
+	for start := time.Now(); ; {
+		deaf.nc.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+		_, err := deaf.nc.Write(lines)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			break
+		}
+		if err != nil || time.Since(start) > ioBound {
+			t.Fatalf("the server never got stuck writing: %v", err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), ioBound)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v, want nil: no transaction was in flight", err)
+	}
+	if text := half.expect(421); !strings.Contains(text, "shutting down") {
+		t.Errorf("half a command line: 421 %q", text)
+	}
+}
+
+// TestWriteTimeoutEndsAClientThatDoesNotRead checks that WriteTimeout
+// covers the writes of a session whose client never reads.
+func TestWriteTimeoutEndsAClientThatDoesNotRead(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WriteTimeout(200*time.Millisecond))
+	c := connect(t, srv)
+	c.nc.(*net.TCPConn).SetReadBuffer(4096)
+	lines := []byte(strings.Repeat("NOOP\r\n", 4096))
+	c.nc.SetWriteDeadline(time.Now().Add(ioBound))
+	var err error
+	for err == nil {
+		_, err = c.nc.Write(lines) // fails once the server has closed
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the server never closed the connection: %v", err)
+	}
+	srv.Close()
+	if tr := srv.Transcript(); !strings.Contains(tr, "i/o timeout") {
+		t.Errorf("transcript lacks the write timeout:\n%.3000s", tr)
+	}
+}

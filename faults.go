@@ -75,11 +75,17 @@ type Fault struct {
 	Rate float64
 }
 
+// maxReplyText is the longest text of one reply line: a reply line is at
+// most 512 octets with its CRLF (RFC 5321 4.5.3.1.5), after the code, its
+// separator and an enhanced code of up to "5.999.999 ".
+const maxReplyText = 512 - len("\r\n") - len("550 ") - len("5.999.999 ")
+
 // Validate reports what is wrong with f, if anything: a Stage that is not
-// one of the named stages, a Reply code that is not 4xx or 5xx, both Reply
-// and Drop, nothing to do, a Rate outside [0, 1], a negative Delay, Times
-// or AfterBytes, AfterBytes without Drop at StageData, a Match at a stage
-// without argument, or a malformed glob.
+// one of the named stages, a Reply code that is not 4xx or 5xx, a line of
+// Reply text longer than a reply line allows (496 bytes) or with a control
+// character, both Reply and Drop, nothing to do, a Rate outside [0, 1] (or
+// NaN), a negative Delay, Times or AfterBytes, AfterBytes without Drop at
+// StageData, a Match at a stage without argument, or a malformed glob.
 func (f Fault) Validate() error {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -95,8 +101,18 @@ func (f Fault) Validate() error {
 	if f.Reply == nil && !f.Drop && f.Delay == 0 {
 		add("no Reply, Delay or Drop: it does nothing")
 	}
-	if f.Rate < 0 || f.Rate > 1 {
+	if !(f.Rate >= 0 && f.Rate <= 1) { // NaN too
 		add("Rate %v is outside [0, 1]", f.Rate)
+	}
+	if f.Reply != nil {
+		for _, line := range strings.Split(f.Reply.Message, "\n") {
+			switch {
+			case len(line) > maxReplyText:
+				add("a line of Reply text is %d bytes, more than the %d a reply line leaves (RFC 5321 4.5.3.1.5)", len(line), maxReplyText)
+			case containsControl(line):
+				add("control character in Reply text %q", line)
+			}
+		}
 	}
 	if f.Delay < 0 || f.Times < 0 || f.AfterBytes < 0 {
 		add("negative Delay, Times or AfterBytes")

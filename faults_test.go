@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/smtp"
 	"slices"
@@ -384,6 +385,10 @@ func TestInvalidFaults(t *testing.T) {
 		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550}, Drop: true}, "both Reply and Drop"},
 		{smtptest.Fault{Stage: smtptest.StageRcpt}, "it does nothing"},
 		{smtptest.Fault{Stage: smtptest.StageRcpt, Drop: true, Rate: 1.5}, "Rate 1.5 is outside [0, 1]"},
+		{smtptest.Fault{Stage: smtptest.StageRcpt, Drop: true, Rate: math.NaN()}, "Rate NaN is outside [0, 1]"},
+		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: strings.Repeat("x", 497)}}, "a line of Reply text is 497 bytes, more than the 496"},
+		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: "ok\n" + strings.Repeat("x", 64<<10)}}, "a line of Reply text is 65536 bytes"},
+		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: "no\rinjection"}}, "control character"},
 		{smtptest.Fault{Stage: smtptest.StageRcpt, Drop: true, Times: -1}, "negative"},
 		{smtptest.Fault{Stage: smtptest.StageMail, Drop: true, AfterBytes: 10}, "AfterBytes needs Drop at StageData"},
 		{smtptest.Fault{Stage: smtptest.StageQuit, Match: "x", Drop: true}, `Match "x" at QUIT, which has no argument`},
@@ -402,6 +407,7 @@ func TestInvalidFaults(t *testing.T) {
 	for _, f := range []smtptest.Fault{
 		smtptest.RejectRecipient("x"), smtptest.RejectSender("<>"), smtptest.FailNextDelivery(),
 		smtptest.DropAfterData(), smtptest.Greet421(), {Stage: smtptest.StageData, Drop: true, AfterBytes: 1},
+		{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: strings.Repeat("x", 496) + "\n" + strings.Repeat("y", 496)}},
 	} {
 		if err := f.Validate(); err != nil {
 			t.Errorf("%v: %v", f, err)

@@ -90,6 +90,7 @@ type conn struct {
 	stopOnce   sync.Once
 	dropped    atomic.Bool // a fault dropped the connection (from any goroutine)
 	fastData   atomic.Bool // a DATA body follows, for Session.Data to read through bodyReader
+	inTx       atomic.Bool // a transaction is open, from the 250 to MAIL to the reply that ends it (Shutdown reads it)
 	faultState connFaults
 	sess       *session // set at the first HELO/EHLO
 
@@ -114,6 +115,7 @@ type conn struct {
 	dropLeft   int64    // > 0: a fault drops the connection after this many more body bytes
 	needHelo   bool     // after STARTTLS: a new session, which must begin with EHLO
 	afterAuth  bool     // since an AUTH line, no known command: a line may be a SASL response
+	rcpts      []string // the open transaction's recipients, from the 250s to RCPT
 	bodyLen    int64    // bytes of the body (DATA) or chunk (BDAT) so far
 	head       [40]byte // their first bytes, for the transcript
 	headLen    int
@@ -136,6 +138,11 @@ type listener struct {
 func (l *listener) Accept() (net.Conn, error) {
 	nc, err := l.Listener.Accept()
 	if err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			// go-smtp retries a temporary error (EMFILE, ...) after a
+			// pause; it is reported, as nothing else would show it.
+			l.srv.emit(Event{Kind: EventError, Time: time.Now(), Err: fmt.Errorf("smtptest: accept: %w", err)})
+		}
 		return nil, err
 	}
 	c := l.srv.newConn(nc)
@@ -285,7 +292,7 @@ func (c *conn) nextCommand() error {
 	if verb != "BDAT" {
 		// Not a chunk.
 	} else if size, last, ok := parseBDAT(line); ok {
-		if size == 0 && !last && !c.bdatPassed && c.sess != nil && c.sess.mail && len(c.sess.to) > 0 {
+		if size == 0 && !last && !c.bdatPassed && c.inTx.Load() && len(c.rcpts) > 0 {
 			// An empty chunk before go-smtp has seen any carries nothing.
 			// Passed on, it would start go-smtp's BDAT goroutine without
 			// waiting for it (io.Copy of zero bytes), and a client that
@@ -324,9 +331,7 @@ func (c *conn) applyFaults() (handled bool, err error) {
 		arg = argOf(verb, c.cmd.line)
 		args = []string{arg}
 	case StageData:
-		if c.sess != nil {
-			args = c.sess.to
-		}
+		args = c.rcpts
 	}
 	delay, f := c.faultsAt(stage, args)
 	if delay > 0 {
@@ -525,15 +530,17 @@ func (c *conn) readDeadline() time.Time {
 	return time.Time{}
 }
 
-// idle reports whether the session waits for a command outside any
-// transaction, with nothing of the client's buffered: Shutdown may end it.
+// idle reports whether the session is outside any transaction: Shutdown
+// may end it. Only a transaction, from MAIL to the end of its body, is in
+// flight; a command line half sent, pipelined commands not read yet or a
+// SASL exchange are not.
 func (c *conn) idle() bool {
 	switch c.mode {
-	case modeCommand, modeRefused:
+	case modeCommand, modeRefused, modeSASL:
 	default:
 		return false
 	}
-	return c.r == c.w && !c.bdatActive && (c.sess == nil || !c.sess.mail)
+	return !c.bdatActive && !c.inTx.Load()
 }
 
 // drain ends an idle session for Shutdown.
@@ -976,11 +983,29 @@ func (c *conn) observe() {
 	case c.mode == modeSASL:
 		c.mode = modeCommand
 	}
-	if code >= 400 && verb == "BDAT" {
-		c.bdatActive, c.bdatPassed = false, false // go-smtp ended the transaction
-	}
+	c.followTransaction(code, verb)
 	if code >= 400 && !c.dead && !c.dropped.Load() {
 		c.srv.addRejection(c.rejection(parseReply(c.out[c.replyStart:c.scanned])))
+	}
+}
+
+// followTransaction follows the transaction through the replies that open
+// and end it, as go-smtp keeps it: the 250 to MAIL opens it, each 250 to
+// RCPT adds a recipient, and it ends with the reply at the end of the data
+// (whatever its code), a 250 to RSET or a greeting, a refused BDAT, or a
+// 421. The front learns it here rather than from the session's state.
+func (c *conn) followTransaction(code int, verb string) {
+	switch {
+	case code == 250 && verb == "MAIL":
+		c.inTx.Store(true)
+		c.rcpts = c.rcpts[:0]
+	case code == 250 && verb == "RCPT":
+		c.rcpts = append(c.rcpts, argOf(verb, c.cmd.line))
+	case c.cmd.stage == StageEndOfData, code == 421, code >= 400 && verb == "BDAT",
+		code == 250 && (verb == "RSET" || verb == "HELO" || verb == "EHLO" || verb == "LHLO"):
+		c.inTx.Store(false)
+		c.rcpts = nil
+		c.bdatActive, c.bdatPassed = false, false
 	}
 }
 
@@ -1079,10 +1104,21 @@ func (c *conn) rejection(rep smtp.SMTPError) Rejection {
 		Time:   time.Now(),
 	}
 	if c.cmd.line != nil {
-		r.Arg = argOf(c.cmd.verb, c.cmd.line)
-		r.Command = string(c.cmd.line) // AUTH lines are masked already
+		// Cut as the transcript cuts lines: an over-long command must not
+		// make every rejection it causes as long.
+		r.Arg = cutText(argOf(c.cmd.verb, c.cmd.line))
+		r.Command = cutText(string(c.cmd.line)) // AUTH lines are masked already
 	}
 	return r
+}
+
+// cutText returns s, or its first maxLineShown bytes followed by "..."
+// and the length.
+func cutText(s string) string {
+	if len(s) <= maxLineShown {
+		return s
+	}
+	return s[:maxLineShown] + "... (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // flush sends the collected replies. go-smtp writes only whole replies,
@@ -1091,13 +1127,11 @@ func (c *conn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	if d := c.srv.cfg.writeTimeout; d > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(d))
-	}
 	var err error
 	if speed := c.srv.cfg.linkSpeed; speed > 0 {
 		err = c.writeSlowly(speed)
 	} else {
+		c.setWriteDeadline()
 		_, err = c.nc.Write(c.out)
 	}
 	c.out, c.replyStart, c.scanned = c.out[:0], 0, 0
@@ -1109,6 +1143,7 @@ func (c *conn) flush() error {
 func (c *conn) writeSlowly(speed int) error {
 	for out := c.out; len(out) > 0; {
 		piece := out[:min(len(out), linkPiece(speed))]
+		c.setWriteDeadline() // per piece: the pauses are not the client's
 		if _, err := c.nc.Write(piece); err != nil {
 			return err
 		}
@@ -1118,6 +1153,28 @@ func (c *conn) writeSlowly(speed int) error {
 		out = out[len(piece):]
 	}
 	return nil
+}
+
+// drainWriteBound is how long a write may wait for the client while the
+// server shuts down and the session is outside a transaction: a client
+// that does not read must not hold up Shutdown.
+const drainWriteBound = time.Second
+
+// setWriteDeadline bounds the next write by the write timeout, and by
+// drainWriteBound while draining an idle session; without either, none.
+func (c *conn) setWriteDeadline() {
+	var deadline time.Time
+	if d := c.srv.cfg.writeTimeout; d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	if c.srv.draining.Load() && !c.inTx.Load() {
+		if bound := time.Now().Add(drainWriteBound); deadline.IsZero() || bound.Before(deadline) {
+			deadline = bound
+		}
+	}
+	if !deadline.IsZero() || c.srv.cfg.writeTimeout > 0 || c.srv.draining.Load() {
+		c.nc.SetWriteDeadline(deadline)
+	}
 }
 
 // linkPiece is how many bytes a link of speed bytes per second carries in

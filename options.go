@@ -61,6 +61,11 @@ type config struct {
 	requireAuth     bool
 	authRequiresTLS bool
 	onEvent         func(Event)
+
+	retainMessages     int   // 0: no limit
+	retainMessageBytes int64 // 0: no limit
+	retainTranscripts  int   // of closed connections; 0: no limit
+	retainRejections   int   // 0: no limit
 }
 
 func defaultConfig() config {
@@ -71,6 +76,9 @@ func defaultConfig() config {
 		maxMessageBytes: DefaultMaxMessageBytes,
 		maxRecipients:   DefaultMaxRecipients,
 		closeTimeout:    DefaultCloseTimeout,
+
+		retainTranscripts: DefaultRetainTranscripts,
+		retainRejections:  DefaultRetainRejections,
 	}
 }
 

@@ -30,6 +30,13 @@ type Envelope struct {
 type Message struct {
 	Envelope
 
+	// ID numbers the messages the server has read in full, from 1, in the
+	// order their data ended; it is never reused and not reset by
+	// [Server.Reset]. A message refused at end of data by a hook keeps its
+	// number unused, so the IDs of the record can have gaps, and two
+	// messages whose hooks overlap may be recorded out of ID order.
+	ID int
+
 	// Data is the message as go-smtp's DATA/BDAT reader delivered it
 	// (dot-unstuffed), byte for byte: header, blank line, body, with the
 	// line endings the client sent.
@@ -102,7 +109,9 @@ func formatReply(e *smtp.SMTPError) string {
 var ErrServerClosed = errors.New("smtptest: server closed")
 
 // record adds m to the record, unless the server is closing. It reports
-// whether m was recorded.
+// whether m was recorded. From here on nothing changes m: the record's
+// messages are shared, read-only, by the snapshots taken under s.mu and
+// copied outside it.
 func (s *Server) record(m *Message) bool {
 	s.mu.Lock()
 	if s.closing {
@@ -110,10 +119,15 @@ func (s *Server) record(m *Message) bool {
 		return false
 	}
 	s.msgs = append(s.msgs, m)
+	s.msgBytes += int64(len(m.Data))
+	s.received++
+	s.stats.Messages++
+	gone := s.trimMessages()
 	s.signal()
 	s.mu.Unlock()
 	if s.cfg.onEvent != nil {
 		s.emit(Event{Kind: EventMessage, Time: m.Received, ConnID: m.ConnID, Remote: m.Remote, Message: m.clone()})
+		s.emitDiscards(gone, nil, nil)
 	}
 	return true
 }
@@ -121,11 +135,20 @@ func (s *Server) record(m *Message) bool {
 func (s *Server) addRejection(r Rejection) {
 	s.mu.Lock()
 	s.rejs = append(s.rejs, r)
+	s.rejected++
+	s.stats.Rejections++
+	gone := s.trimRejections()
 	s.signal()
 	s.mu.Unlock()
 	if s.cfg.onEvent != nil {
 		s.emit(Event{Kind: EventRejection, Time: r.Time, ConnID: r.ConnID, Remote: r.Remote, Rejection: &r})
+		s.emitDiscards(nil, gone, nil)
 	}
+}
+
+// nextMessageID numbers a message whose data has been read.
+func (s *Server) nextMessageID() int {
+	return int(s.lastMessageID.Add(1))
 }
 
 // signal wakes the goroutines waiting for the record to grow. s.mu is
@@ -143,8 +166,93 @@ func (s *Server) signal() {
 // before the client reads that reply.
 func (s *Server) Messages() []*Message {
 	s.mu.Lock()
+	msgs := slices.Clone(s.msgs)
+	s.mu.Unlock()
+	return cloneMessages(msgs) // outside the lock: recording goes on
+}
+
+// MessageByID returns a copy of the message with this [Message.ID], or
+// false if the record does not hold it (never received, forgotten by
+// [Server.Reset] or by retention). It costs that one message, whatever
+// the record holds.
+func (s *Server) MessageByID(id int) (*Message, bool) {
+	s.mu.Lock()
+	var m *Message
+	for i := len(s.msgs) - 1; i >= 0; i-- { // recent ones are asked for most
+		if s.msgs[i].ID == id {
+			m = s.msgs[i]
+			break
+		}
+	}
+	s.mu.Unlock()
+	if m == nil {
+		return nil, false
+	}
+	return m.clone(), true
+}
+
+// Summary describes a recorded message without its data, for lists: what
+// [Server.Summaries] returns. Nothing in it is shared with the record.
+type Summary struct {
+	ID int
+	Envelope
+	Subject  string // decoded; "" if there is none or the header cannot be read
+	Size     int    // bytes of Data
+	ConnID   int
+	Helo     string
+	Remote   netip.AddrPort
+	TLS      *TLSInfo
+	AuthUser string
+	Received time.Time
+}
+
+// Summary returns the summary of m.
+func (m *Message) Summary() Summary {
+	subject, _ := m.Subject()
+	sum := Summary{
+		ID: m.ID, Envelope: Envelope{From: m.From, To: slices.Clone(m.To)}, Subject: subject, Size: len(m.Data),
+		ConnID: m.ConnID, Helo: m.Helo, Remote: m.Remote, AuthUser: m.AuthUser, Received: m.Received,
+	}
+	if m.TLS != nil {
+		t := *m.TLS
+		sum.TLS = &t
+	}
+	return sum
+}
+
+// Summaries returns a summary of every message kept, in acceptance order.
+// Unlike [Server.Messages] it copies no message data: a list of many large
+// messages costs the list, and recording is not held up while it is made.
+func (s *Server) Summaries() []Summary {
+	s.mu.Lock()
+	msgs := slices.Clone(s.msgs)
+	s.mu.Unlock()
+	out := make([]Summary, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.Summary() // reads the shared message, changes nothing
+	}
+	return out
+}
+
+// Stats counts what a server did since it started; neither [Server.Reset]
+// nor retention lowers them.
+type Stats struct {
+	Messages    int // messages recorded
+	Rejections  int // refusals recorded
+	Connections int // connections accepted
+
+	// What retention forgot (see [RetainMessages], [RetainTranscripts],
+	// [RetainRejections]).
+	DiscardedMessages    int
+	DiscardedRejections  int
+	DiscardedTranscripts int
+}
+
+// Stats returns the server's counts.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
 	defer s.mu.Unlock()
-	return cloneMessages(s.msgs)
+	return s.stats
 }
 
 // Rejections returns every refusal the server made so far, in order, as a
@@ -155,17 +263,27 @@ func (s *Server) Rejections() []Rejection {
 	return slices.Clone(s.rejs)
 }
 
-// Reset forgets the messages and rejections recorded so far. The
-// configuration, the connections and their transcripts stay.
+// Reset forgets the messages and rejections recorded so far, and the
+// transcripts of closed connections. The configuration, the open
+// connections and their transcripts, the faults and their counters, the
+// message IDs and [Server.Stats] go on.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.msgs = nil
-	s.rejs = nil
+	s.msgs, s.msgBytes, s.received = nil, 0, 0
+	s.rejs, s.rejected = nil, 0
+	s.transcripts = slices.DeleteFunc(s.transcripts, func(t *transcript) bool {
+		if t.closed {
+			delete(s.shown, t)
+		}
+		return t.closed
+	})
+	s.closedTranscripts = 0
 }
 
-// WaitForMessages blocks until at least n messages have been accepted, or
-// timeout passes, and returns every message accepted so far (as
+// WaitForMessages blocks until at least n messages have been accepted
+// (since the server started or was last Reset; messages retention forgot
+// count too), or timeout passes, and returns every message kept (as
 // [Server.Messages] does). It wakes as soon as the n-th message is
 // recorded.
 //
@@ -193,11 +311,26 @@ func (s *Server) WaitForMessages(n int, timeout time.Duration) []*Message {
 // arrived, wrapping ctx.Err() or [ErrServerClosed]. It is safe to call from
 // any goroutine.
 func (s *Server) WaitForMessagesContext(ctx context.Context, n int) ([]*Message, error) {
-	msgs, err := waitFor(s, ctx, n, func() int { return len(s.msgs) }, func() []*Message { return cloneMessages(s.msgs) })
+	got, msgs, err := waitFor(s, ctx, n, func() int { return s.received }, func() []*Message { return slices.Clone(s.msgs) })
+	msgs = cloneMessages(msgs) // outside the lock
 	if err != nil {
-		return msgs, fmt.Errorf("got %d of %d messages: %w", len(msgs), n, err)
+		return msgs, fmt.Errorf("got %d of %d messages: %w", got, n, err)
 	}
 	return msgs, nil
+}
+
+// WaitForMessageCount blocks until at least n messages have been accepted
+// (counted as [Server.WaitForMessagesContext] counts them), ctx ends or
+// the server closes, and returns how many were; with an error like
+// WaitForMessagesContext's if ctx ended or the server closed first. It
+// copies nothing: follow it with [Server.Summaries] or
+// [Server.MessageByID] to read what arrived.
+func (s *Server) WaitForMessageCount(ctx context.Context, n int) (int, error) {
+	got, _, err := waitFor(s, ctx, n, func() int { return s.received }, func() []struct{} { return nil })
+	if err != nil {
+		return got, fmt.Errorf("got %d of %d messages: %w", got, n, err)
+	}
+	return got, nil
 }
 
 // WaitForRejectionsContext blocks until at least n rejections have been
@@ -205,25 +338,26 @@ func (s *Server) WaitForMessagesContext(ctx context.Context, n int) ([]*Message,
 // background. Like [Server.WaitForMessagesContext], it returns what it has
 // and an error if ctx ends or the server closes first.
 func (s *Server) WaitForRejectionsContext(ctx context.Context, n int) ([]Rejection, error) {
-	rejs, err := waitFor(s, ctx, n, func() int { return len(s.rejs) }, func() []Rejection { return slices.Clone(s.rejs) })
+	got, rejs, err := waitFor(s, ctx, n, func() int { return s.rejected }, func() []Rejection { return slices.Clone(s.rejs) })
 	if err != nil {
-		return rejs, fmt.Errorf("got %d of %d rejections: %w", len(rejs), n, err)
+		return rejs, fmt.Errorf("got %d of %d rejections: %w", got, n, err)
 	}
 	return rejs, nil
 }
 
 // waitFor waits until the record holds n elements (count, called with s.mu
-// held, says how many), ctx ends, or the server closes; it returns
-// snapshot, taken under the same lock.
-func waitFor[T any](s *Server, ctx context.Context, n int, count func() int, snapshot func() []T) ([]T, error) {
+// held, says how many), ctx ends, or the server closes; it returns the
+// count and snapshot, taken under the same lock (snapshot must be cheap:
+// copy pointers under the lock, data outside it).
+func waitFor[T any](s *Server, ctx context.Context, n int, count func() int, snapshot func() []T) (int, []T, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for {
 		switch {
 		case count() >= n:
-			return snapshot(), nil
+			return count(), snapshot(), nil
 		case s.closing:
-			return snapshot(), ErrServerClosed
+			return count(), snapshot(), ErrServerClosed
 		}
 		if s.changed == nil {
 			s.changed = make(chan struct{})
@@ -236,9 +370,9 @@ func waitFor[T any](s *Server, ctx context.Context, n int, count func() int, sna
 		case <-ctx.Done():
 			s.mu.Lock()
 			if count() >= n {
-				return snapshot(), nil
+				return count(), snapshot(), nil
 			}
-			return snapshot(), ctx.Err()
+			return count(), snapshot(), ctx.Err()
 		}
 	}
 }

@@ -34,18 +34,23 @@ type Server struct {
 	serveDone chan struct{}
 	closeOnce sync.Once
 
-	mu          sync.Mutex // guards the fields below
-	closing     bool
-	msgs        []*Message
-	rejs        []Rejection
-	conns       map[*conn]struct{} // open connections
-	transcripts []*transcript      // every connection's, in order
-	nextID      int
-	changed     chan struct{}         // closed when msgs grows; nil until a waiter needs it
-	hooks       int                   // hooks (and message bodies) being run
-	hooksIdle   chan struct{}         // closed when hooks drops to 0; made by Close when it has to wait
-	running     map[*conn]string      // the hook each connection is in, for Close's report
-	shown       map[*transcript]int64 // bytes of each transcript shown by TranscriptForFailure; nil until then
+	mu                sync.Mutex // guards the fields below
+	closing           bool
+	msgs              []*Message // kept, in acceptance order; never changed once recorded
+	msgBytes          int64      // bytes of Data in msgs
+	received          int        // messages recorded since start or Reset, forgotten ones too
+	rejs              []Rejection
+	rejected          int // rejections since start or Reset, forgotten ones too
+	closedTranscripts int // transcripts of closed connections in transcripts
+	stats             Stats
+	conns             map[*conn]struct{} // open connections
+	transcripts       []*transcript      // every connection's, in order
+	nextID            int
+	changed           chan struct{}         // closed when msgs grows; nil until a waiter needs it
+	hooks             int                   // hooks (and message bodies) being run
+	hooksIdle         chan struct{}         // closed when hooks drops to 0; made by Close when it has to wait
+	running           map[*conn]string      // the hook each connection is in, for Close's report
+	shown             map[*transcript]int64 // bytes of each transcript shown by TranscriptForFailure; nil until then
 
 	logMu   sync.Mutex // guards logsOff and serializes reports
 	logsOff bool       // after Close: nothing more reaches the test
@@ -58,6 +63,8 @@ type Server struct {
 
 	tlsConfig *tls.Config       // nil without TLS
 	leaf      *x509.Certificate // the certificate presented, if known
+
+	lastMessageID atomic.Int64 // the ID given to the last message read
 
 	seed       uint64                        // for the faults' Rate draws
 	faultMu    sync.Mutex                    // serializes changes to faults
@@ -403,6 +410,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		return nil
 	}
 	s.nextID++
+	s.stats.Connections++
 	c.id = s.nextID
 	c.tr = newTranscript(c.id, remote, addrPort(nc.LocalAddr()), now)
 	s.transcripts = append(s.transcripts, c.tr)
@@ -417,8 +425,14 @@ func (s *Server) connClosed(c *conn) {
 		close(s.drained)
 		s.drained = nil
 	}
+	// Reset and retention forget only closed connections' transcripts:
+	// c.tr is still in s.transcripts.
+	c.tr.closed = true
+	s.closedTranscripts++
+	gone := s.trimTranscripts()
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventClose, Time: time.Now(), ConnID: c.id, Remote: c.remote})
+	s.emitDiscards(nil, nil, gone)
 }
 
 // addrPort converts a TCP address; IPv4-mapped IPv6 addresses become IPv4.

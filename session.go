@@ -123,6 +123,7 @@ func (s *session) Data(r io.Reader) error {
 		}
 	}
 	m := &Message{
+		ID:          s.srv.nextMessageID(),
 		Envelope:    Envelope{From: s.from, To: s.to},
 		Data:        data,
 		ConnID:      s.c.id,

@@ -31,6 +31,7 @@ type transcript struct {
 	id            int
 	remote, local netip.AddrPort
 	start         time.Time
+	closed        bool // the connection has closed; guarded by Server.mu
 
 	mu      sync.Mutex // guards the fields below
 	chunks  [][]byte   // whole lines; chunks[0] is the head
