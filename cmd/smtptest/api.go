@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -66,11 +67,20 @@ func (fs *faultSet) clear() {
 	fs.items = nil
 }
 
-// newAPI serves the HTTP JSON API described in the manual.
-func newAPI(srv *smtptest.Server, faults *faultSet) http.Handler {
+// defaultWait is how long GET /api/messages/wait waits without a timeout
+// parameter, and maxWait the longest it may be asked to.
+const (
+	defaultWait = 10 * time.Second
+	maxWait     = 10 * time.Minute
+)
+
+// newAPI serves the HTTP JSON API described in the manual. Reads cost what
+// they return: a list copies no message data, a message copies that one,
+// and none holds up recording.
+func newAPI(srv *smtptest.Server, faults *faultSet, guard *hostGuard) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, summaries(srv.Messages()))
+		writeJSON(w, http.StatusOK, summaries(srv.Summaries()))
 	})
 	mux.HandleFunc("GET /api/messages/wait", func(w http.ResponseWriter, r *http.Request) {
 		count, err := strconv.Atoi(r.URL.Query().Get("count"))
@@ -78,32 +88,57 @@ func newAPI(srv *smtptest.Server, faults *faultSet) http.Handler {
 			writeError(w, http.StatusBadRequest, "count must be a number of messages")
 			return
 		}
-		timeout := 10 * time.Second
+		timeout := defaultWait
 		if t := r.URL.Query().Get("timeout"); t != "" {
-			if timeout, err = time.ParseDuration(t); err != nil {
-				writeError(w, http.StatusBadRequest, "timeout: "+err.Error())
+			if timeout, err = time.ParseDuration(t); err != nil || timeout < 0 || timeout > maxWait {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("timeout: want a duration from 0 to %v, like 30s", maxWait))
 				return
 			}
 		}
-		ctx, cancel := contextWithTimeout(r, timeout)
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		msgs, err := srv.WaitForMessagesContext(ctx, count)
+		_, err = srv.WaitForMessageCount(ctx, count)
 		status := http.StatusOK
 		if err != nil {
 			status = http.StatusRequestTimeout
 		}
-		writeJSON(w, status, summaries(msgs))
+		writeJSON(w, status, summaries(srv.Summaries()))
 	})
-	mux.HandleFunc("GET /api/messages/{n}", func(w http.ResponseWriter, r *http.Request) {
-		if m, n, ok := message(w, r, srv); ok {
-			writeJSON(w, http.StatusOK, detail(n, m))
+	mux.HandleFunc("GET /api/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := message(w, r, srv); ok {
+			writeJSON(w, http.StatusOK, detail(m))
 		}
 	})
-	mux.HandleFunc("GET /api/messages/{n}/raw", func(w http.ResponseWriter, r *http.Request) {
-		if m, _, ok := message(w, r, srv); ok {
+	mux.HandleFunc("GET /api/messages/{id}/raw", func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := message(w, r, srv); ok {
 			w.Header().Set("Content-Type", "message/rfc822")
 			w.Write(m.Data)
 		}
+	})
+	mux.HandleFunc("GET /api/messages/{id}/attachments/{n}", func(w http.ResponseWriter, r *http.Request) {
+		m, ok := message(w, r, srv)
+		if !ok {
+			return
+		}
+		atts, err := m.Attachments()
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "the attachments cannot be read: "+err.Error())
+			return
+		}
+		n, err := strconv.Atoi(r.PathValue("n"))
+		if err != nil || n < 1 || n > len(atts) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no attachment %s (message %d has %d, numbered from 1)", r.PathValue("n"), m.ID, len(atts)))
+			return
+		}
+		a := atts[n-1]
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+		w.Write(a.Data)
 	})
 	mux.HandleFunc("DELETE /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		srv.Reset()
@@ -124,9 +159,9 @@ func newAPI(srv *smtptest.Server, faults *faultSet) http.Handler {
 		writeJSON(w, http.StatusOK, items)
 	})
 	mux.HandleFunc("POST /api/faults", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFaultText))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("the fault text: %v (at most %d bytes)", err, maxFaultText))
 			return
 		}
 		spec := strings.TrimSpace(string(body))
@@ -153,18 +188,22 @@ func newAPI(srv *smtptest.Server, faults *faultSet) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, srv.Transcript())
 	})
-	return mux
+	return guard.wrap(mux)
 }
 
-// message finds message {n} of the request, or answers 404.
-func message(w http.ResponseWriter, r *http.Request, srv *smtptest.Server) (*smtptest.Message, int, bool) {
-	msgs := srv.Messages()
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 1 || n > len(msgs) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no message %s (there are %d)", r.PathValue("n"), len(msgs)))
-		return nil, 0, false
+// maxFaultText bounds the body of POST /api/faults.
+const maxFaultText = 4 << 10
+
+// message finds message {id} of the request, or answers 404.
+func message(w http.ResponseWriter, r *http.Request, srv *smtptest.Server) (*smtptest.Message, bool) {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err == nil {
+		if m, ok := srv.MessageByID(id); ok {
+			return m, true
+		}
 	}
-	return msgs[n-1], n, true
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no message %s (IDs are those GET /api/messages lists; deleted and forgotten ones are gone)", r.PathValue("id")))
+	return nil, false
 }
 
 type summaryJSON struct {
@@ -181,18 +220,17 @@ type summaryJSON struct {
 	AuthUser string    `json:"auth_user,omitempty"`
 }
 
-func summary(n int, m *smtptest.Message) summaryJSON {
-	subject, _ := m.Subject()
+func summary(m smtptest.Summary) summaryJSON {
 	return summaryJSON{
-		ID: n, Received: m.Received, Conn: m.ConnID, Remote: m.Remote.String(), Helo: m.Helo,
-		From: m.From, To: m.To, Subject: subject, Size: len(m.Data), TLS: tlsName(m.TLS), AuthUser: m.AuthUser,
+		ID: m.ID, Received: m.Received, Conn: m.ConnID, Remote: m.Remote.String(), Helo: m.Helo,
+		From: m.From, To: m.To, Subject: m.Subject, Size: m.Size, TLS: tlsName(m.TLS), AuthUser: m.AuthUser,
 	}
 }
 
-func summaries(msgs []*smtptest.Message) []summaryJSON {
-	out := []summaryJSON{}
-	for i, m := range msgs {
-		out = append(out, summary(i+1, m))
+func summaries(sums []smtptest.Summary) []summaryJSON {
+	out := make([]summaryJSON, len(sums))
+	for i, m := range sums {
+		out[i] = summary(m)
 	}
 	return out
 }
@@ -214,8 +252,8 @@ type detailJSON struct {
 	Errors      map[string]string   `json:"errors,omitempty"` // what could not be read, by part
 }
 
-func detail(n int, m *smtptest.Message) detailJSON {
-	d := detailJSON{summaryJSON: summary(n, m), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}}
+func detail(m *smtptest.Message) detailJSON {
+	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}}
 	if h, err := m.Header(); err != nil {
 		d.Errors["headers"] = err.Error()
 	} else {
@@ -292,7 +330,3 @@ func loadCertificate(certFile, keyFile string) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
 }
 
-// contextWithTimeout bounds a request that waits.
-func contextWithTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), d)
-}

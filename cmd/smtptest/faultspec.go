@@ -62,7 +62,12 @@ func parseFault(spec string) (smtptest.Fault, error) {
 			case "times":
 				f.Times, err = strconv.Atoi(value)
 			case "rate":
+				// In (0, 1]: the library reads 0 as "always", which a
+				// rate=0 or one that underflows (1e-400) must not become.
 				f.Rate, err = strconv.ParseFloat(value, 64)
+				if err == nil && !(f.Rate > 0 && f.Rate <= 1) {
+					return fail("rate=%s: want a probability greater than 0 and at most 1 (leave rate out to fire every time)", value)
+				}
 			case "delay":
 				f.Delay, err = time.ParseDuration(value)
 			case "after":

@@ -56,9 +56,14 @@ func TestParseFaultErrors(t *testing.T) {
 		"rcpt":                   "it does nothing",
 		"quit x drop":            "which has no argument",
 		"rcpt drop reply 550":    "both Reply and Drop",
-		"rcpt rate=2 drop":       "Rate 2 is outside [0, 1]",
-		"mail after=10":          "AfterBytes needs Drop at StageData",
-		"rcpt [a- reply 550":     "syntax error in pattern",
+		"rcpt rate=2 drop":       "rate=2: want a probability greater than 0 and at most 1",
+		"rcpt rate=NaN drop":     "rate=NaN: want a probability",
+		"rcpt rate=0 drop":       "rate=0: want a probability",
+		"rcpt rate=1e-400 drop":  "rate=1e-400: want a probability",
+		"rcpt rate=-0.5 drop":    "rate=-0.5: want a probability",
+		"rcpt reply 550 " + strings.Repeat("x", 64<<10): "a line of Reply text is 65536 bytes",
+		"mail after=10":      "AfterBytes needs Drop at StageData",
+		"rcpt [a- reply 550": "syntax error in pattern",
 	} {
 		_, err := parseFault(spec)
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "syntax: STAGE") {

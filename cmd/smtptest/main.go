@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -130,6 +131,12 @@ type config struct {
 	maxSize                  int64
 	maxRcpt                  int
 	readTimeout              time.Duration
+	writeTimeout             time.Duration
+	maxMessages              int
+	maxStoreBytes            int64
+	maxTranscripts           int
+	maxRejections            int
+	userFile                 string
 	startTLS, implicitTLS    bool
 	certOut, tlsCert, tlsKey string
 	requireTLS               bool
@@ -171,13 +178,19 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.Int64Var(&c.maxSize, "max-size", smtptest.DefaultMaxMessageBytes, "refuse messages over `bytes` with 552")
 	fs.IntVar(&c.maxRcpt, "max-recipients", smtptest.DefaultMaxRecipients, "refuse RCPT past `n` recipients with 452 (0: no limit)")
 	fs.DurationVar(&c.readTimeout, "read-timeout", 5*time.Minute, "disconnect a client silent for `duration` (421); 0: never")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", time.Minute, "disconnect a client that takes no reply for `duration`; 0: never")
+	fs.IntVar(&c.maxMessages, "max-messages", 1000, "keep the last `n` messages in memory, forgetting older ones (0: no limit)")
+	fs.Int64Var(&c.maxStoreBytes, "max-store-bytes", 256<<20, "keep at most `bytes` of messages in memory, forgetting the oldest (0: no limit; the newest is always kept)")
+	fs.IntVar(&c.maxTranscripts, "max-transcripts", 1000, "keep the transcripts of the last `n` closed connections (0: no limit)")
+	fs.IntVar(&c.maxRejections, "max-rejections", 1000, "keep the last `n` refusals (0: no limit)")
 	fs.BoolVar(&c.startTLS, "starttls", false, "offer STARTTLS")
 	fs.BoolVar(&c.implicitTLS, "tls", false, "speak TLS from the first byte (as on port 465)")
 	fs.StringVar(&c.certOut, "cert-out", "", "write the server's certificate, PEM, to `file` for clients to trust")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "use this certificate `file` (PEM) instead of the test certificate")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the private key `file` (PEM) of -tls-cert")
 	fs.BoolVar(&c.requireTLS, "require-tls", false, "refuse MAIL and AUTH before STARTTLS (530); implies -starttls")
-	fs.Var(c.users, "user", "accept AUTH PLAIN and LOGIN for `name:password` (repeatable)")
+	fs.Var(c.users, "user", "accept AUTH PLAIN and LOGIN for `name:password` (repeatable; visible to ps: see -user-file)")
+	fs.StringVar(&c.userFile, "user-file", "", "read accounts from `file`, one name:password a line (# comments); also $SMTPTEST_USERS, name:password words")
 	fs.BoolVar(&c.requireAuth, "require-auth", false, "refuse MAIL before AUTH (530)")
 	fs.BoolVar(&c.authTLS, "auth-requires-tls", false, "refuse AUTH over plain text (538)")
 	fs.Var(&c.faults, "fault", "misbehave: `spec` as in FAULTS below (repeatable)")
@@ -188,7 +201,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	})
 	fs.StringVar(&c.dir, "dir", "", "also save each message as an .eml file in `directory`")
 	fs.StringVar(&c.mbox, "mbox", "", "also append each message to the mbox `file`")
-	fs.BoolVar(&c.json, "json", false, "print one JSON object per event (ready, connect, message, rejection, close, error, stopped)")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object per event (ready, connect, message, rejection, close, discard, error, stopping, stopped)")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the ready line and errors")
 	fs.BoolVar(&c.printData, "print-data", false, "print each whole message after its line (JSON: a data field)")
 	fs.StringVar(&c.httpAddr, "http", "", "serve the HTTP API on `host:port` (off by default)")
@@ -209,6 +222,31 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	if c.maxMessages < 0 || c.maxStoreBytes < 0 || c.maxTranscripts < 0 || c.maxRejections < 0 {
+		return nil, errors.New("-max-messages, -max-store-bytes, -max-transcripts and -max-rejections take 0 (no limit) or more")
+	}
+	if c.userFile != "" {
+		b, err := os.ReadFile(c.userFile)
+		if err != nil {
+			return nil, fmt.Errorf("-user-file: %w", err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimRight(line, "\r")
+			if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+				continue
+			}
+			if err := c.users.Set(line); err != nil {
+				return nil, fmt.Errorf("-user-file %s:%d: %v", c.userFile, i+1, err)
+			}
+		}
+	}
+	if env := os.Getenv("SMTPTEST_USERS"); env != "" {
+		for _, word := range strings.Fields(env) {
+			if err := c.users.Set(word); err != nil {
+				return nil, fmt.Errorf("$SMTPTEST_USERS: %q: %v", strings.SplitN(word, ":", 2)[0], err)
+			}
+		}
 	}
 	return c, nil
 }
@@ -254,12 +292,12 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	}
 
 	out := newPrinter(stdout, stderr, c)
+	defer out.close(2 * time.Second) // on every return; the last one below waits the same
 	store, err := newStore(c.dir, c.mbox)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtptest: %v\n", err)
 		return 1
 	}
-	defer store.close()
 
 	opts, err := serverOptions(c)
 	if err != nil {
@@ -295,6 +333,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		}
 	}
 
+	warnIfReachable(out, "-addr", srv.Addr())
 	var api *http.Server
 	apiAddr := ""
 	if c.httpAddr != "" {
@@ -304,7 +343,16 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 			return 1
 		}
 		apiAddr = ln.Addr().String()
-		api = &http.Server{Handler: newAPI(srv, faultSet), ReadHeaderTimeout: 10 * time.Second}
+		warnIfReachable(out, "-http", apiAddr)
+		api = &http.Server{
+			Handler: newAPI(srv, faultSet, newHostGuard(apiAddr)),
+			// A client that sends its request slowly, or never reads the
+			// answer, is cut off; a wait may take up to maxWait.
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      maxWait + 30*time.Second,
+			IdleTimeout:       2 * time.Minute,
+		}
 		go api.Serve(ln)
 	}
 
@@ -325,16 +373,36 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		out.errorf("shutdown: messages still in flight after %v were cut off", c.shutdownTimeout)
 	}
 	if api != nil {
-		api.Shutdown(ctx)
+		api.Shutdown(ctx) // waits for requests until ctx ends
+		api.Close()
 	}
 	out.stopped(srv)
+	// Whoever reads the output (or not), the exit waits at most this long.
+	out.close(2 * time.Second)
 	return 0
+}
+
+// warnIfReachable warns when addr is not a loopback address: other
+// machines can then reach the server, which has no access control.
+func warnIfReachable(out *printer, flag, addr string) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		return
+	}
+	out.warnf("%s %s is not a loopback address: other machines may reach it, and it has no access control", flag, addr)
 }
 
 // serverOptions turns the flags into the server's options.
 func serverOptions(c *config) ([]smtptest.Option, error) {
 	opts := []smtptest.Option{
 		smtptest.ListenAddr(c.addr),
+		smtptest.WriteTimeout(c.writeTimeout),
+		smtptest.RetainMessages(c.maxMessages, c.maxStoreBytes),
+		smtptest.RetainTranscripts(c.maxTranscripts),
+		smtptest.RetainRejections(c.maxRejections),
 		smtptest.Domain(c.domain),
 		smtptest.Banner(c.banner),
 		smtptest.MaxMessageBytes(c.maxSize),

@@ -298,7 +298,7 @@ func TestWriteFailureRefusesAndReports(t *testing.T) {
 		t.Errorf("send: %v, want 451 (the client keeps the message and retries)", err)
 	}
 	code, rest := p.stop(syscall.SIGTERM)
-	if !strings.Contains(p.stderr.String(), "smtptest: error: message from <app@example.com> refused: open "+dir) {
+	if !strings.Contains(p.stderr.String(), "smtptest: error: message 1 from <app@example.com> refused: open "+dir) {
 		t.Errorf("stderr: %s", p.stderr)
 	}
 	if code != 0 || !slices.Contains(rest, "smtptest: stopped: 0 message(s), 1 refusal(s)") {

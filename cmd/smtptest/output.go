@@ -13,32 +13,44 @@ import (
 )
 
 // printer writes what happens, as lines for people or JSON objects for
-// scripts. The server calls event one event at a time; the other methods
-// may run on other goroutines, so mu serializes all writes.
+// scripts. Lines go through queues (see lineQueue): output never holds up
+// the server, whoever reads it or not. The server calls event one event
+// at a time; the other methods may run on other goroutines.
 type printer struct {
-	mu                     sync.Mutex
-	out, errOut            io.Writer
+	out, errOut            *lineQueue
 	json, quiet, printData bool
-	seq                    int    // messages printed so far
 	files                  *store // where messages were saved, if anywhere
+
+	mu          sync.Mutex // guards the fields below
+	discardSeen map[string]bool
+	lastAccept  time.Time // when an accept error was last printed
+	acceptQuiet int       // accept errors not printed since
 }
 
 func newPrinter(out, errOut io.Writer, c *config) *printer {
-	return &printer{out: out, errOut: errOut, json: c.json, quiet: c.quiet, printData: c.printData}
+	return &printer{
+		out: newLineQueue(out), errOut: newLineQueue(errOut),
+		json: c.json, quiet: c.quiet, printData: c.printData,
+		discardSeen: map[string]bool{},
+	}
+}
+
+// close writes what is queued, waiting at most d for each output.
+func (p *printer) close(d time.Duration) {
+	p.out.close(d)
+	p.errOut.close(d)
 }
 
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // emit writes one JSON object, or a line of text.
 func (p *printer) emit(obj any, line string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.json {
 		b, _ := json.Marshal(obj)
-		fmt.Fprintf(p.out, "%s\n", b)
+		p.out.put(string(b) + "\n")
 		return
 	}
-	fmt.Fprintln(p.out, line)
+	p.out.put(line + "\n")
 }
 
 type readyEvent struct {
@@ -126,12 +138,64 @@ func (p *printer) event(ev smtptest.Event) {
 		if p.json {
 			p.emit(connEvent{Event: ev.Kind.String(), Time: ev.Time.Format(timeFormat), Conn: ev.ConnID, Remote: ev.Remote.String()}, "")
 		}
+	case smtptest.EventDiscard:
+		p.discard(ev)
+	case smtptest.EventError:
+		p.acceptError(ev)
 	}
 }
 
+type discardEvent struct {
+	Event string `json:"event"`
+	Time  string `json:"time"`
+	What  string `json:"what"`
+	ID    int    `json:"id,omitempty"`
+	Conn  int    `json:"conn,omitempty"`
+}
+
+// discard reports what retention forgot: each message (someone may look
+// for it), and the first transcript and rejection (they come by the
+// thousand on a long run; the summary counts them).
+func (p *printer) discard(ev smtptest.Event) {
+	j := discardEvent{Event: "discard", Time: ev.Time.Format(timeFormat), What: ev.Discarded, Conn: ev.ConnID}
+	switch ev.Discarded {
+	case "message":
+		j.ID, j.Conn = ev.MessageID, 0
+		p.emit(j, fmt.Sprintf("%s forgot message %d: more than the -max-messages or -max-store-bytes kept", j.Time, ev.MessageID))
+		return
+	}
+	p.mu.Lock()
+	seen := p.discardSeen[ev.Discarded]
+	p.discardSeen[ev.Discarded] = true
+	p.mu.Unlock()
+	if p.json {
+		p.emit(j, "")
+	} else if !seen {
+		p.emit(nil, fmt.Sprintf("%s forgetting the oldest %ss from now on: more than -max-%ss kept", j.Time, ev.Discarded, ev.Discarded))
+	}
+}
+
+// acceptError prints a failure to accept a connection (EMFILE, ...), at
+// most once a second: the server retries at once and could fill the output.
+func (p *printer) acceptError(ev smtptest.Event) {
+	p.mu.Lock()
+	if ev.Time.Sub(p.lastAccept) < time.Second {
+		p.acceptQuiet++
+		p.mu.Unlock()
+		return
+	}
+	quiet := p.acceptQuiet
+	p.lastAccept, p.acceptQuiet = ev.Time, 0
+	p.mu.Unlock()
+	msg := ev.Err.Error() + "; retrying"
+	if quiet > 0 {
+		msg += fmt.Sprintf(" (%d more such errors not shown)", quiet)
+	}
+	p.errorf("%s", msg)
+}
+
 func (p *printer) message(m *smtptest.Message) {
-	p.seq++
-	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(p.seq, m)}
+	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary())}
 	if p.files != nil {
 		ev.File = p.files.fileOf(m)
 	}
@@ -164,19 +228,35 @@ func (p *printer) stopping(wait time.Duration) {
 }
 
 type stoppedEvent struct {
-	Event      string `json:"event"`
-	Messages   int    `json:"messages"`
-	Rejections int    `json:"rejections"`
+	Event        string `json:"event"`
+	Messages     int    `json:"messages"`
+	Rejections   int    `json:"rejections"`
+	Connections  int    `json:"connections"`
+	DroppedLines int    `json:"dropped_output_lines,omitempty"`
 }
 
-// stopped prints the summary after shutdown.
+// stopped prints the summary after shutdown: what the server received in
+// all (DELETE and retention do not lower it), and the output lines lost.
 func (p *printer) stopped(srv *smtptest.Server) {
 	if p.quiet {
 		return
 	}
-	n, r := len(srv.Messages()), len(srv.Rejections())
-	p.emit(stoppedEvent{Event: "stopped", Messages: n, Rejections: r},
-		fmt.Sprintf("smtptest: stopped: %d message(s), %d refusal(s)", n, r))
+	st := srv.Stats()
+	dropped := p.out.droppedLines() + p.errOut.droppedLines()
+	line := fmt.Sprintf("smtptest: stopped: %d message(s), %d refusal(s)", st.Messages, st.Rejections)
+	if dropped > 0 {
+		line += fmt.Sprintf(", %d output line(s) dropped (the output was not read)", dropped)
+	}
+	p.emit(stoppedEvent{Event: "stopped", Messages: st.Messages, Rejections: st.Rejections, Connections: st.Connections, DroppedLines: dropped}, line)
+}
+
+// warnf prints a warning on standard error (and as a JSON event).
+func (p *printer) warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.errOut.put("smtptest: warning: " + msg + "\n")
+	if p.json {
+		p.emit(map[string]string{"event": "warning", "time": time.Now().Format(timeFormat), "warning": msg}, "")
+	}
 }
 
 type errorEvent struct {
@@ -188,9 +268,7 @@ type errorEvent struct {
 // errorf reports an error: on standard error, and as a JSON event.
 func (p *printer) errorf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	p.mu.Lock()
-	fmt.Fprintf(p.errOut, "smtptest: error: %s\n", msg)
-	p.mu.Unlock()
+	p.errOut.put("smtptest: error: " + msg + "\n")
 	if p.json {
 		p.emit(errorEvent{Event: "error", Time: time.Now().Format(timeFormat), Error: msg}, "")
 	}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// hostGuard refuses the HTTP requests a web page the developer happens to
+// open could make to the API: any request whose Host is not this server
+// (DNS rebinding: evil.example resolving to 127.0.0.1), and any request
+// that changes state coming from another site (a form or fetch posting to
+// localhost needs no CORS preflight with Content-Type text/plain). Reads
+// from another origin are not refused here: browsers do not let the page
+// see the answer, as the API sends no CORS headers.
+type hostGuard struct {
+	names      map[string]bool // host names and addresses that are this server
+	anyAddress bool            // listening on all interfaces: any IP address is
+}
+
+// newHostGuard allows the loopback names and the host of the address the
+// API listens on.
+func newHostGuard(listen string) *hostGuard {
+	g := &hostGuard{names: map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true}}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		host = listen
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() || host == "" {
+		g.anyAddress = true
+	} else {
+		g.names[strings.ToLower(host)] = true
+	}
+	return g
+}
+
+// allowed reports whether hostport (a Host header or an origin's host)
+// names this server.
+func (g *hostGuard) allowed(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if g.names[host] || strings.HasSuffix(host, ".localhost") { // RFC 6761 6.3
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && (ip.IsLoopback() || g.anyAddress) // an address cannot be rebound
+}
+
+func (g *hostGuard) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.allowed(r.Host) {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("Host %q is not this server: requests must name it by a loopback name or address, or the address it listens on (a web page may be trying DNS rebinding)", r.Host))
+			return
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if why := g.foreign(r); why != "" {
+				writeError(w, http.StatusForbidden, "cross-site request refused: "+why)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// foreign says why a state-changing request comes from another site, or
+// returns "".
+func (g *hostGuard) foreign(r *http.Request) string {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return "Sec-Fetch-Site: cross-site"
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return "" // not from a browser page (curl, a test client)
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !g.allowed(u.Host) {
+		return fmt.Sprintf("Origin %q is not this server", origin)
+	}
+	return ""
+}

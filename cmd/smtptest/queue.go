@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// lineQueue writes lines to a writer from a goroutine of its own, so that
+// output nobody reads (a harness that started smtptest with a pipe and
+// reads only the ready line) never holds up the server. It holds at most
+// maxLines lines and maxBytes bytes; past that, lines are dropped and
+// counted, and once the writer has caught up a line says how many were
+// lost.
+type lineQueue struct {
+	w     io.Writer
+	lines chan string
+	done  chan struct{} // closed when run returns
+
+	mu      sync.Mutex // guards the fields below
+	queued  int        // bytes in lines
+	dropped int        // lines dropped since the last report
+	lost    int        // lines dropped in all
+	closed  bool
+}
+
+const (
+	queueLines = 4096
+	queueBytes = 8 << 20
+)
+
+func newLineQueue(w io.Writer) *lineQueue {
+	q := &lineQueue{w: w, lines: make(chan string, queueLines), done: make(chan struct{})}
+	go q.run()
+	return q
+}
+
+// put queues line (which ends in a newline); it never blocks.
+func (q *lineQueue) put(line string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	if q.queued+len(line) > queueBytes {
+		q.dropped++
+		q.lost++
+		return
+	}
+	select {
+	case q.lines <- line:
+		q.queued += len(line)
+	default:
+		q.dropped++
+		q.lost++
+	}
+}
+
+func (q *lineQueue) run() {
+	defer close(q.done)
+	for line := range q.lines {
+		q.mu.Lock()
+		q.queued -= len(line)
+		q.mu.Unlock()
+		io.WriteString(q.w, line)
+		q.mu.Lock()
+		n := 0
+		if len(q.lines) == 0 && q.dropped > 0 {
+			n, q.dropped = q.dropped, 0
+		}
+		q.mu.Unlock()
+		if n > 0 {
+			fmt.Fprintf(q.w, "smtptest: %d line(s) of output dropped: it was not read fast enough\n", n)
+		}
+	}
+}
+
+// dropped returns how many lines were dropped in all.
+func (q *lineQueue) droppedLines() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.lost
+}
+
+// close stops taking lines and waits at most d for those queued to be
+// written; it reports whether they were.
+func (q *lineQueue) close(d time.Duration) bool {
+	q.mu.Lock()
+	if !q.closed {
+		q.closed = true
+		close(q.lines)
+	}
+	q.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-q.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
