@@ -329,4 +329,3 @@ func loadCertificate(certFile, keyFile string) (*tls.Config, error) {
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
 }
-
