@@ -493,6 +493,12 @@ func (c *conn) readNet(b []byte) (int, error) {
 	if c.srv.cfg.readTimeout > 0 {
 		c.nc.SetReadDeadline(c.readDeadline())
 	}
+	if c.srv.draining.Load() && c.idle() {
+		// Shutdown began, and its deadline (which wakes reads) may have
+		// come before the one just set: it marks draining first, so this
+		// sees it.
+		return 0, c.drain()
+	}
 	speed := c.srv.cfg.linkSpeed
 	if speed > 0 {
 		b = b[:min(len(b), linkPiece(speed))]

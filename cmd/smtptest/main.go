@@ -344,15 +344,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		}
 		apiAddr = ln.Addr().String()
 		warnIfReachable(out, "-http", apiAddr)
-		api = &http.Server{
-			Handler: newAPI(srv, faultSet, newHostGuard(apiAddr)),
-			// A client that sends its request slowly, or never reads the
-			// answer, is cut off; a wait may take up to maxWait.
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      maxWait + 30*time.Second,
-			IdleTimeout:       2 * time.Minute,
-		}
+		api = newHTTPServer(newAPI(srv, faultSet, newHostGuard(apiAddr)))
 		go api.Serve(ln)
 	}
 
@@ -380,6 +372,18 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	// Whoever reads the output (or not), the exit waits at most this long.
 	out.close(2 * time.Second)
 	return 0
+}
+
+// newHTTPServer serves the API. A client that sends its request slowly,
+// or never reads the answer, is cut off; a wait may take up to maxWait.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      maxWait + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 }
 
 // warnIfReachable warns when addr is not a loopback address: other
