@@ -558,3 +558,57 @@ func ExampleServer_Shutdown() {
 	// <nil>
 	// <nil> 1
 }
+
+// A server that runs long keeps what retention allows; IDs, Stats and the
+// cheap reads go on counting everything.
+func ExampleRetainMessages() {
+	srv, err := smtptest.Start(smtptest.RetainMessages(2, 0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	for i := 1; i <= 3; i++ {
+		msg := fmt.Sprintf("Subject: report %d\r\n\r\nbody\r\n", i)
+		if err := smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ops@example.org"}, []byte(msg)); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// Summaries list what is kept without copying message data.
+	for _, s := range srv.Summaries() {
+		fmt.Printf("message %d: %q, %d bytes\n", s.ID, s.Subject, s.Size)
+	}
+	if _, ok := srv.MessageByID(1); !ok {
+		fmt.Println("message 1 was forgotten")
+	}
+	m, _ := srv.MessageByID(3)
+	fmt.Printf("message 3 from %s\n", m.From)
+	st := srv.Stats()
+	fmt.Printf("received %d, forgot %d\n", st.Messages, st.DiscardedMessages)
+	// Output:
+	// message 2: "report 2", 27 bytes
+	// message 3: "report 3", 27 bytes
+	// message 1 was forgotten
+	// message 3 from app@example.com
+	// received 3, forgot 1
+}
+
+// WaitForMessageCount waits for mail sent in the background without
+// copying it; Summaries then says what arrived.
+func ExampleServer_WaitForMessageCount() {
+	srv, err := smtptest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	go smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, []byte("Subject: later\r\n\r\nhi\r\n"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := srv.WaitForMessageCount(ctx, 1); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(srv.Summaries()[0].Subject)
+	// Output:
+	// later
+}

@@ -351,3 +351,21 @@ func rawSend(t *testing.T, addr, data string) {
 		t.Fatalf("end of data: %q", line)
 	}
 }
+
+// TestWarnsWhenNotOnLoopback: an address other machines may reach gets a
+// warning, for -addr and -http alike. (Checked on the addresses alone:
+// tests never listen beyond loopback.)
+func TestWarnsWhenNotOnLoopback(t *testing.T) {
+	for addr, warn := range map[string]bool{
+		"0.0.0.0:2525": true, "[::]:8025": true, "192.0.2.1:25": true,
+		"127.0.0.1:2525": false, "[::1]:8025": false, "127.0.0.2:25": false,
+	} {
+		var errOut syncBuffer
+		p := newPrinter(io.Discard, &errOut, &config{})
+		warnIfReachable(p, "-http", addr)
+		p.close(bound)
+		if got := strings.Contains(errOut.String(), "smtptest: warning: -http "+addr+" is not a loopback address"); got != warn {
+			t.Errorf("%s: warned %v, want %v (%q)", addr, got, warn, errOut.String())
+		}
+	}
+}

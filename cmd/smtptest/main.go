@@ -45,12 +45,27 @@ DESCRIPTION
     github.com/smtptest/smtptest as a process: the same server, the same
     faults, for people testing by hand and for tests in other languages.
 
-    SIGINT or SIGTERM stop it gracefully: messages in flight are received,
-    idle sessions are told "421 4.3.2", a summary is printed, and the exit
-    status is 0. Messages saved with -dir or -mbox are written before the
-    client gets its 250; a message that cannot be saved is refused with
-    "451 4.3.0" (the client retries) and the error is printed: nothing is
-    lost silently.
+    SIGINT or SIGTERM stop it gracefully: messages in flight (between MAIL
+    and the end of their data) are received, every other session is told
+    "421 4.3.2", a summary is printed, and the exit status is 0.
+
+    Output never holds up the server: if standard output or error is not
+    read (a pipe nobody drains), lines are dropped and counted, and a line
+    says so when the output is read again, and in the summary.
+
+    Messages saved with -dir or -mbox are written before the client gets
+    its 250; a message that cannot be saved is refused with "451 4.3.0"
+    (the client retries) and the error is printed: nothing is lost
+    silently.
+
+LIMITS
+    Memory stays bounded on a long run: the last -max-messages messages
+    (and at most -max-store-bytes of them) are kept, the transcripts of
+    the last -max-transcripts closed connections (each at most 64 KiB) and
+    the last -max-rejections refusals; older ones are forgotten, and a line
+    says so. Each message is at most -max-size bytes. 0 lifts a limit.
+    A client silent for -read-timeout, or that takes no reply for
+    -write-timeout, is disconnected.
 
 OPTIONS
 %s
@@ -85,21 +100,31 @@ FAULTS
 
 HTTP API
     With -http ADDR (on loopback, say 127.0.0.1:8025), a JSON API serves
-    tests in other languages. Messages are numbered from 1 in the order
-    received; DELETE starts again from 1.
+    tests in other languages. Each message has an id, from 1, for the
+    server's whole life: the console, -json, -dir file names and the API
+    use the same one, and DELETE does not reuse them.
 
-        GET    /api/messages                   every message (summary)
-        GET    /api/messages/wait?count=N&timeout=10s
-                                               wait for N messages; 408 on timeout
-        GET    /api/messages/{n}               one, with headers, text, HTML, attachments
-        GET    /api/messages/{n}/raw           the message as received (message/rfc822)
-        DELETE /api/messages                   forget messages and refusals
+        GET    /api/messages                   every message kept (summary)
+        GET    /api/messages/wait?count=N&timeout=D
+                                               wait until N messages arrived since the start
+                                               or the last DELETE (timeout default 10s,
+                                               at most 10m); 408 on timeout
+        GET    /api/messages/{id}              one, with headers, text, HTML, attachments
+        GET    /api/messages/{id}/raw          the message as received (message/rfc822)
+        GET    /api/messages/{id}/attachments/{n}
+                                               its n-th attachment (from 1), to download
+        DELETE /api/messages                   forget messages, refusals and the
+                                               transcripts of closed connections
         GET    /api/rejections                 every refusal
         GET    /api/faults                     the faults in force
         POST   /api/faults                     add a fault (the body is its text, as -fault)
         DELETE /api/faults/{id}                remove one
         DELETE /api/faults                     remove all
         GET    /api/transcript                 the SMTP dialogue of every connection
+
+    The API answers only requests that name it by a loopback name or
+    address or the address it listens on (no DNS rebinding), and refuses
+    requests that change state from another site (Origin, Sec-Fetch-Site).
 
     Examples:
         curl -s localhost:8025/api/messages/wait?count=1
@@ -201,7 +226,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	})
 	fs.StringVar(&c.dir, "dir", "", "also save each message as an .eml file in `directory`")
 	fs.StringVar(&c.mbox, "mbox", "", "also append each message to the mbox `file`")
-	fs.BoolVar(&c.json, "json", false, "print one JSON object per event (ready, connect, message, rejection, close, discard, error, stopping, stopped)")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object per event (ready, connect, message, rejection, close, discard, warning, error, stopping, stopped)")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the ready line and errors")
 	fs.BoolVar(&c.printData, "print-data", false, "print each whole message after its line (JSON: a data field)")
 	fs.StringVar(&c.httpAddr, "http", "", "serve the HTTP API on `host:port` (off by default)")
