@@ -160,10 +160,13 @@ func (s *Server) signal() {
 	}
 }
 
-// Messages returns every message accepted so far, in acceptance order. It
-// is a snapshot: later traffic does not change it, and changing it does not
-// change the server's record. Every message acknowledged with 250 is in it
-// before the client reads that reply.
+// Messages returns every message accepted so far (since the last
+// [Server.Reset], and as far as [RetainMessages] keeps them), in
+// acceptance order. It is a snapshot: later traffic does not change it,
+// and changing it does not change the server's record. Every message
+// acknowledged with 250 is in it before the client reads that reply. It
+// copies every message's data, outside the server's lock; for a list of
+// many large messages, [Server.Summaries] costs less.
 func (s *Server) Messages() []*Message {
 	s.mu.Lock()
 	msgs := slices.Clone(s.msgs)

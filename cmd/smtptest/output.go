@@ -124,6 +124,10 @@ type connEvent struct {
 
 // event prints a server event. The server does not call it concurrently.
 func (p *printer) event(ev smtptest.Event) {
+	if ev.Kind == smtptest.EventError {
+		p.acceptError(ev) // an error: printed even with -quiet
+		return
+	}
 	if p.quiet {
 		return
 	}
@@ -140,8 +144,6 @@ func (p *printer) event(ev smtptest.Event) {
 		}
 	case smtptest.EventDiscard:
 		p.discard(ev)
-	case smtptest.EventError:
-		p.acceptError(ev)
 	}
 }
 
