@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/smtptest/smtptest/internal/wire"
 )
 
 // Fault is one misbehaviour of the server, as data, so that a table row
@@ -147,7 +149,7 @@ func (f Fault) String() string {
 	}
 	switch {
 	case f.Reply != nil:
-		fmt.Fprintf(&b, " reply %s", formatReply(f.Reply))
+		fmt.Fprintf(&b, " reply %s", wire.FormatLine(f.Reply))
 	case f.Drop && f.AfterBytes > 0:
 		fmt.Fprintf(&b, " drop after %d bytes", f.AfterBytes)
 	case f.Drop:

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/smtptest/smtptest/internal/wire"
 )
 
 // The front.
@@ -108,16 +110,16 @@ type conn struct {
 	cmd     command
 	dead    bool // the client is gone: replies can no longer reach it
 
-	dot        dotState // DATA: go-smtp's end-of-data state machine, mirrored
-	bdatLeft   int64    // BDAT: bytes of the chunk still to come
-	bdatActive bool     // a BDAT transaction has begun: the next BDAT is not the DATA stage, DATA is refused
-	bdatPassed bool     // go-smtp has seen a chunk of it (its BDAT goroutine runs)
-	dropLeft   int64    // > 0: a fault drops the connection after this many more body bytes
-	needHelo   bool     // after STARTTLS: a new session, which must begin with EHLO
-	afterAuth  bool     // since an AUTH line, no known command: a line may be a SASL response
-	rcpts      []string // the open transaction's recipients, from the 250s to RCPT
-	bodyLen    int64    // bytes of the body (DATA) or chunk (BDAT) so far
-	head       [40]byte // their first bytes, for the transcript
+	dot        wire.DotReader // DATA: where the body ends
+	bdatLeft   int64          // BDAT: bytes of the chunk still to come
+	bdatActive bool           // a BDAT transaction has begun: the next BDAT is not the DATA stage, DATA is refused
+	bdatPassed bool           // go-smtp has seen a chunk of it (its BDAT goroutine runs)
+	dropLeft   int64          // > 0: a fault drops the connection after this many more body bytes
+	needHelo   bool           // after STARTTLS: a new session, which must begin with EHLO
+	afterAuth  bool           // since an AUTH line, no known command: a line may be a SASL response
+	rcpts      []string       // the open transaction's recipients, from the 250s to RCPT
+	bodyLen    int64          // bytes of the body (DATA) or chunk (BDAT) so far
+	head       [40]byte       // their first bytes, for the transcript
 	headLen    int
 
 	greeted       bool // go-smtp's own greeting has been replaced
@@ -210,7 +212,7 @@ func (c *conn) nextCommand() error {
 	if c.mode == modeSASL {
 		// The replies still answer the AUTH command (c.cmd, kept); this
 		// line is a secret.
-		c.tr.add(dirClient, maskSASL(line))
+		c.tr.add(dirClient, wire.MaskSASL(line))
 		if tooLong {
 			// go-smtp waits for this line: cancel the exchange (RFC 4954 4),
 			// and go-smtp answers "501 5.0.0 Negotiation cancelled".
@@ -220,20 +222,20 @@ func (c *conn) nextCommand() error {
 		return nil
 	}
 
-	verb := parseVerb(line)
+	verb := wire.ParseVerb(line)
 	c.cmd = command{stage: stageOf(verb), verb: verb, line: line}
 	switch {
-	case isAuthLine(line):
+	case wire.IsAuthLine(line):
 		// Masked however it is written (tabs, no separator, a verb go-smtp
 		// refuses), and a copy: it must outlive the SASL lines read after
 		// it. The lines after it may be SASL responses, even if this AUTH
 		// is refused: a client may pipeline them.
-		c.cmd.line = maskAuth(line)
+		c.cmd.line = wire.MaskAuth(line)
 		c.afterAuth = true
-	case c.afterAuth && knownVerbs[verb]:
+	case c.afterAuth && wire.Known(verb):
 		c.afterAuth = false
 	case c.afterAuth:
-		c.cmd.line = maskSASL(line) // maybe a SASL response: never shown
+		c.cmd.line = wire.MaskSASL(line) // maybe a SASL response: never shown
 	}
 	c.tr.add(dirClient, c.cmd.line)
 
@@ -291,7 +293,7 @@ func (c *conn) nextCommand() error {
 	}
 	if verb != "BDAT" {
 		// Not a chunk.
-	} else if size, last, ok := parseBDAT(line); ok {
+	} else if size, last, ok := wire.ParseBDAT(line); ok {
 		if size == 0 && !last && !c.bdatPassed && c.inTx.Load() && len(c.rcpts) > 0 {
 			// An empty chunk before go-smtp has seen any carries nothing.
 			// Passed on, it would start go-smtp's BDAT goroutine without
@@ -328,7 +330,7 @@ func (c *conn) applyFaults() (handled bool, err error) {
 	var args []string
 	switch stage {
 	case StageHelo, StageAuth, StageMail, StageRcpt:
-		arg = argOf(verb, c.cmd.line)
+		arg = wire.Arg(verb, c.cmd.line)
 		args = []string{arg}
 	case StageData:
 		args = c.rcpts
@@ -358,7 +360,7 @@ func (c *conn) applyFaults() (handled bool, err error) {
 	c.reply(rep.Code, rep.EnhancedCode, rep.Message)
 	if verb == "BDAT" {
 		// The chunk follows the command anyway: drop it.
-		if size, _, ok := parseBDAT(c.cmd.line); ok {
+		if size, _, ok := wire.ParseBDAT(c.cmd.line); ok {
 			return true, c.discard(size)
 		}
 	}
@@ -643,7 +645,7 @@ func (c *conn) readBody(p []byte) (int, error) {
 	end := false
 	if c.mode == modeData {
 		var k int
-		k, end = c.dot.scan(p[:n])
+		_, k, end = c.dot.Unstuff(nil, p[:n])
 		if k < n {
 			// Bytes after the end of the body: keep them for the next command.
 			if direct {
@@ -717,7 +719,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		if c.r < c.w {
 			raw := c.in[c.r:min(c.w, c.r+len(p))]
 			var n int
-			w, n, end = c.dot.unstuff(p, raw)
+			w, n, end = c.dot.Unstuff(p, raw)
 			c.noteHead(raw[:n])
 			c.r += n
 			if !c.account(n, end) {
@@ -739,7 +741,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			var head [len(c.head)]byte
 			h := copy(head[:], p[:n]) // before unstuffing overwrites it
 			var used int
-			w, used, end = c.dot.unstuff(p, p[:n])
+			w, used, end = c.dot.Unstuff(p, p[:n])
 			if used < n {
 				c.keep(p[used:n]) // after the body: the next commands
 			}
@@ -889,7 +891,7 @@ func (c *conn) answerRefused(verb string) {
 	case verb == "QUIT":
 		c.reply(221, smtp.EnhancedCode{2, 0, 0}, "Bye")
 		c.mode = modeClosed
-	case knownVerbs[verb]:
+	case wire.Known(verb):
 		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "Bad sequence of commands: the connection was refused")
 	default:
 		c.reply(500, smtp.EnhancedCode{5, 5, 2}, "Unknown command")
@@ -899,36 +901,8 @@ func (c *conn) answerRefused(verb string) {
 // reply writes a reply of the front's own; it is recorded like go-smtp's.
 // A newline in text starts a new line of the reply.
 func (c *conn) reply(code int, ec smtp.EnhancedCode, text string) {
-	c.out = appendReply(c.out, code, ec, strings.Split(text, "\n"))
+	c.out = wire.AppendReply(c.out, code, ec, strings.Split(text, "\n"))
 	c.splitReplies()
-}
-
-// appendReply appends a reply of these lines to b; the enhanced code, if
-// set, goes on the last line, as go-smtp writes it.
-func appendReply(b []byte, code int, ec smtp.EnhancedCode, lines []string) []byte {
-	for i, l := range lines {
-		b = strconv.AppendInt(b, int64(code), 10)
-		if i < len(lines)-1 {
-			b = append(b, '-')
-		} else {
-			b = append(b, ' ')
-			if ec != smtp.NoEnhancedCode && ec != smtp.EnhancedCodeNotSet {
-				b = appendEnhanced(b, ec)
-				b = append(b, ' ')
-			}
-		}
-		b = append(b, l...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
-
-func appendEnhanced(b []byte, ec smtp.EnhancedCode) []byte {
-	b = strconv.AppendInt(b, int64(ec[0]), 10)
-	b = append(b, '.')
-	b = strconv.AppendInt(b, int64(ec[1]), 10)
-	b = append(b, '.')
-	return strconv.AppendInt(b, int64(ec[2]), 10)
 }
 
 // splitReplies finds the replies completed in c.out since the last call
@@ -953,10 +927,10 @@ func (c *conn) splitReplies() {
 // rewrite it, records it, and switches modes on 354 and 334.
 func (c *conn) observe() {
 	reply := c.out[c.replyStart:c.scanned]
-	code := replyCode(reply)
+	code := wire.Code(reply)
 	verb := c.cmd.verb
 	switch {
-	case code == 502 && sequenceVerbs[verb] && bytes.Contains(reply, []byte(" 5.5.1 ")):
+	case code == 502 && wire.OutOfSequence(verb) && bytes.Contains(reply, []byte(" 5.5.1 ")):
 		// go-smtp says 502 for commands out of sequence; RFC 5321 4.2.4
 		// and 4.3.2 say 503.
 		for i := c.replyStart; i < c.scanned; {
@@ -981,7 +955,7 @@ func (c *conn) observe() {
 		// 421, whoever chose it, go-smtp reads no more and the session ends.
 		c.mode = modeClosed
 	case code == 354 && verb == "DATA":
-		c.mode, c.dot, c.bodyLen, c.headLen = modeData, 0, 0, 0
+		c.mode, c.dot, c.bodyLen, c.headLen = modeData, wire.DotReader{}, 0, 0
 		c.cmd.line = dataLine // reading the body may overwrite the line
 		c.fastData.Store(true)
 	case code == 334 && verb == "AUTH":
@@ -991,7 +965,7 @@ func (c *conn) observe() {
 	}
 	c.followTransaction(code, verb)
 	if code >= 400 && !c.dead && !c.dropped.Load() {
-		c.srv.addRejection(c.rejection(parseReply(c.out[c.replyStart:c.scanned])))
+		c.srv.addRejection(c.rejection(wire.ParseReply(c.out[c.replyStart:c.scanned])))
 	}
 }
 
@@ -1006,7 +980,7 @@ func (c *conn) followTransaction(code int, verb string) {
 		c.inTx.Store(true)
 		c.rcpts = c.rcpts[:0]
 	case code == 250 && verb == "RCPT":
-		c.rcpts = append(c.rcpts, argOf(verb, c.cmd.line))
+		c.rcpts = append(c.rcpts, wire.Arg(verb, c.cmd.line))
 	case c.cmd.stage == StageEndOfData, code == 421, code >= 400 && verb == "BDAT",
 		code == 250 && (verb == "RSET" || verb == "HELO" || verb == "EHLO" || verb == "LHLO"):
 		c.inTx.Store(false)
@@ -1039,7 +1013,7 @@ func (c *conn) rewriteEHLO() {
 		}
 		return
 	}
-	texts := replyTexts(c.out[c.replyStart:c.scanned])
+	texts := wire.Texts(c.out[c.replyStart:c.scanned])
 	// A new slice: appending to texts[:1] would overwrite the lines the
 	// loop below still reads.
 	kept := make([]string, 1, len(texts)+1)
@@ -1064,39 +1038,22 @@ func (c *conn) rewriteEHLO() {
 // end of c.out, for a server that does not advertise ENHANCEDSTATUSCODES.
 func (c *conn) stripEnhanced() {
 	reply := c.out[c.replyStart:c.scanned]
-	texts := replyTexts(reply)
+	texts := wire.Texts(reply)
 	changed := false
 	for i, t := range texts {
-		if _, rest, ok := cutEnhanced(t); ok {
+		if _, rest, ok := wire.CutEnhanced(t); ok {
 			texts[i], changed = rest, true
 		}
 	}
 	if changed {
-		c.replaceReply(replyCode(reply), texts)
+		c.replaceReply(wire.Code(reply), texts)
 	}
-}
-
-// replyTexts returns the text of each line of a reply (after the code and
-// its separator).
-func replyTexts(reply []byte) []string {
-	var texts []string
-	for len(reply) > 0 {
-		i := bytes.IndexByte(reply, '\n')
-		line := bytes.TrimRight(reply[:i], "\r")
-		reply = reply[i+1:]
-		if len(line) > 4 {
-			texts = append(texts, string(line[4:]))
-		} else {
-			texts = append(texts, "")
-		}
-	}
-	return texts
 }
 
 // replaceReply replaces the reply at the end of c.out by one with code and
 // these lines of text.
 func (c *conn) replaceReply(code int, texts []string) {
-	c.out = appendReply(c.out[:c.replyStart], code, smtp.NoEnhancedCode, texts)
+	c.out = wire.AppendReply(c.out[:c.replyStart], code, smtp.NoEnhancedCode, texts)
 	c.scanned = len(c.out)
 }
 
@@ -1112,7 +1069,7 @@ func (c *conn) rejection(rep smtp.SMTPError) Rejection {
 	if c.cmd.line != nil {
 		// Cut as the transcript cuts lines: an over-long command must not
 		// make every rejection it causes as long.
-		r.Arg = cutText(argOf(c.cmd.verb, c.cmd.line))
+		r.Arg = cutText(wire.Arg(c.cmd.verb, c.cmd.line))
 		r.Command = cutText(string(c.cmd.line)) // AUTH lines are masked already
 	}
 	return r
@@ -1214,415 +1171,8 @@ func (c *conn) Close() error {
 	return err
 }
 
-// replyCode returns the code of a reply line, or 0 if it has none.
-func replyCode(line []byte) int {
-	if len(line) < 3 {
-		return 0
-	}
-	code := 0
-	for _, d := range line[:3] {
-		if d < '0' || d > '9' {
-			return 0
-		}
-		code = code*10 + int(d-'0')
-	}
-	return code
-}
-
-// parseReply reads a complete reply (lines ending in CRLF) as an
-// SMTPError: code, enhanced code (if any line has one), text lines joined
-// by "\n".
-func parseReply(reply []byte) smtp.SMTPError {
-	e := smtp.SMTPError{Code: replyCode(reply), EnhancedCode: smtp.NoEnhancedCode}
-	texts := replyTexts(reply)
-	for i, t := range texts {
-		if ec, rest, ok := cutEnhanced(t); ok {
-			e.EnhancedCode, texts[i] = ec, rest
-		}
-	}
-	e.Message = strings.Join(texts, "\n")
-	return e
-}
-
-// cutEnhanced splits an enhanced status code ("5.1.1 ") off the front of s.
-func cutEnhanced(s string) (smtp.EnhancedCode, string, bool) {
-	word, rest, _ := strings.Cut(s, " ")
-	parts := strings.Split(word, ".")
-	if len(parts) != 3 {
-		return smtp.EnhancedCode{}, s, false
-	}
-	var ec smtp.EnhancedCode
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || len(p) > 3 {
-			return smtp.EnhancedCode{}, s, false
-		}
-		ec[i] = n
-	}
-	if ec[0] < 2 || ec[0] > 5 {
-		return smtp.EnhancedCode{}, s, false
-	}
-	return ec, rest, true
-}
-
-// dotState is the state machine of a DATA body: where it ends and which
-// dots are stuffing. The body ends at the first line that is "." CRLF,
-// at the start or after a CRLF, whatever bytes came before that CRLF: "x"
-// CR CR LF "." CR LF ends it (go-smtp's own reader misses that end, as a
-// CR in its CR state moves it into the data state, and waits for more). A
-// "." followed by a bare LF does not end the body, nor does a bare LF
-// start a line (RFC 5321 4.1.1.4; SMTP smuggling). Otherwise it follows
-// go-smtp's reader byte for byte, quirks included (see unstuff). go-smtp's
-// reader never decides for the front: Session.Data reads every DATA body
-// through bodyReader, and go-smtp's reader gets the end marker alone.
-type dotState uint8
-
-const (
-	dotBeginLine dotState = iota // at the start of a line (and of the body)
-	dotDot                       // read "." at the start of a line
-	dotDotCR                     // read ".\r" at the start of a line
-	dotCR                        // read "\r"
-	dotData                      // inside a line
-)
-
-// scan advances over b and returns how many bytes of it belong to the body
-// (the end marker included) and whether the end marker was among them.
-func (s *dotState) scan(b []byte) (n int, end bool) {
-	st := *s
-	for i := 0; i < len(b); i++ {
-		switch st {
-		case dotData:
-			j := bytes.IndexByte(b[i:], '\r')
-			if j < 0 {
-				*s = dotData
-				return len(b), false
-			}
-			i += j
-			st = dotCR
-		case dotBeginLine:
-			switch b[i] {
-			case '.':
-				st = dotDot
-			case '\r':
-				st = dotCR
-			default:
-				st = dotData
-			}
-		case dotDot:
-			if b[i] == '\r' {
-				st = dotDotCR
-			} else {
-				st = dotData
-			}
-		case dotDotCR, dotCR:
-			switch {
-			case b[i] == '\n' && st == dotDotCR:
-				*s = dotBeginLine
-				return i + 1, true
-			case b[i] == '\n':
-				st = dotBeginLine
-			case b[i] == '\r':
-				st = dotCR // this CR may begin the line's CRLF
-			default:
-				st = dotData
-			}
-		}
-	}
-	*s = st
-	return len(b), false
-}
-
-// unstuff is scan that also copies out the body: it appends to dst what
-// go-smtp's DATA reader emits for the bytes of src, and returns how many
-// bytes it wrote to dst, how many of src it used (the end marker
-// included), and whether the end marker was among them. It writes what
-// go-smtp's reader would, quirks included: the dot that starts a line is
-// dropped; after it, a CR is dropped too (".\rX" gives "X"); a bare LF
-// does not start a line. Only the end differs (see dotState). dst may be
-// src itself: it never writes ahead of what it has read.
-func (s *dotState) unstuff(dst, src []byte) (w, n int, end bool) {
-	st := *s
-	for n < len(src) {
-		c := src[n]
-		switch st {
-		case dotData:
-			j := bytes.IndexByte(src[n:], '\r')
-			if j < 0 {
-				w += copy(dst[w:], src[n:])
-				n = len(src)
-				continue
-			}
-			w += copy(dst[w:], src[n:n+j+1])
-			n += j + 1
-			st = dotCR
-			continue
-		case dotBeginLine:
-			switch c {
-			case '.':
-				st = dotDot
-				n++
-				continue
-			case '\r':
-				st = dotCR
-			default:
-				st = dotData
-			}
-		case dotDot:
-			if c == '\r' {
-				st = dotDotCR
-				n++
-				continue
-			}
-			st = dotData
-		case dotDotCR, dotCR:
-			switch {
-			case c == '\n' && st == dotDotCR:
-				*s = dotBeginLine
-				return w, n + 1, true
-			case c == '\n':
-				st = dotBeginLine
-			case c == '\r':
-				st = dotCR // this CR may begin the line's CRLF
-			default:
-				st = dotData
-			}
-		}
-		dst[w] = c
-		w++
-		n++
-	}
-	*s = st
-	return w, n, false
-}
-
-// Verbs.
-
-// knownVerbs are the commands go-smtp implements (some with 502).
-var knownVerbs = map[string]bool{
-	"HELO": true, "EHLO": true, "LHLO": true, "MAIL": true, "RCPT": true,
-	"DATA": true, "BDAT": true, "RSET": true, "NOOP": true, "QUIT": true,
-	"VRFY": true, "EXPN": true, "HELP": true, "AUTH": true, "STARTTLS": true,
-	"SEND": true, "SOML": true, "SAML": true, "TURN": true,
-}
-
-// sequenceVerbs are the commands for which go-smtp's 502 5.5.1 means "bad
-// sequence of commands".
-var sequenceVerbs = map[string]bool{"MAIL": true, "RCPT": true, "DATA": true, "BDAT": true, "AUTH": true}
-
-// parseVerb returns the command verb of line in upper case, the way
-// go-smtp's parser finds it: "STARTTLS" as a prefix, otherwise four
-// letters alone or followed by a space. It returns "" for a line go-smtp
-// rejects as malformed.
-func parseVerb(line []byte) string {
-	line = bytes.TrimRight(line, "\r\n")
-	if len(line) >= 8 && bytes.EqualFold(line[:8], []byte("STARTTLS")) {
-		return "STARTTLS"
-	}
-	if len(line) != 4 && (len(line) < 6 || line[4] != ' ') {
-		return ""
-	}
-	var v [4]byte
-	for i, b := range line[:4] {
-		if 'a' <= b && b <= 'z' {
-			b -= 'a' - 'A'
-		}
-		v[i] = b
-	}
-	switch string(v[:]) { // compared in place, without allocating
-	case "HELO":
-		return "HELO"
-	case "EHLO":
-		return "EHLO"
-	case "LHLO":
-		return "LHLO"
-	case "MAIL":
-		return "MAIL"
-	case "RCPT":
-		return "RCPT"
-	case "DATA":
-		return "DATA"
-	case "BDAT":
-		return "BDAT"
-	case "RSET":
-		return "RSET"
-	case "NOOP":
-		return "NOOP"
-	case "QUIT":
-		return "QUIT"
-	case "AUTH":
-		return "AUTH"
-	}
-	return string(v[:])
-}
-
-// stageOf maps a verb to its stage; the zero Stage if it has none.
-func stageOf(verb string) Stage {
-	switch verb {
-	case "HELO", "EHLO", "LHLO":
-		return StageHelo
-	case "AUTH":
-		return StageAuth
-	case "MAIL":
-		return StageMail
-	case "RCPT":
-		return StageRcpt
-	case "DATA", "BDAT":
-		return StageData
-	case "RSET":
-		return StageRset
-	case "NOOP":
-		return StageNoop
-	case "QUIT":
-		return StageQuit
-	}
-	return 0
-}
-
-// parseBDAT parses "BDAT <size> [LAST]" exactly as go-smtp does, so the
-// front knows when a chunk follows.
-func parseBDAT(line []byte) (size int64, last, ok bool) {
-	args := strings.Fields(string(line[4:]))
-	if len(args) == 0 || len(args) > 2 {
-		return 0, false, false
-	}
-	if len(args) == 2 {
-		if !strings.EqualFold(args[1], "LAST") {
-			return 0, false, false
-		}
-		last = true
-	}
-	n, err := strconv.ParseUint(args[0], 10, 32)
-	if err != nil {
-		return 0, false, false
-	}
-	return int64(n), last, true
-}
-
-// argOf returns what a fault matches and a rejection reports for a
-// command: the address of MAIL ("<>" for the null sender) and RCPT, the
-// domain of HELO/EHLO/LHLO, the mechanism of AUTH; "" otherwise.
-func argOf(verb string, line []byte) string {
-	if len(line) < 5 {
-		return ""
-	}
-	rest := strings.TrimSpace(string(line[5:]))
-	switch verb {
-	case "MAIL":
-		return pathArg(rest, "FROM:")
-	case "RCPT":
-		return pathArg(rest, "TO:")
-	case "HELO", "EHLO", "LHLO":
-		word, _, _ := strings.Cut(rest, " ")
-		return word
-	case "AUTH":
-		word, _, _ := strings.Cut(rest, " ")
-		return strings.ToUpper(word)
-	}
-	return ""
-}
-
-// pathArg extracts the address from "FROM:<path> params" or "TO:<path>",
-// as go-smtp reads it: brackets and a source route removed, a quoted local
-// part unquoted. It returns "<>" for the null path and the raw text if the
-// argument is malformed.
-func pathArg(s, prefix string) string {
-	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
-		return s
-	}
-	s = strings.TrimSpace(s[len(prefix):])
-	if strings.HasPrefix(s, "<>") {
-		return "<>"
-	}
-	bracket := strings.HasPrefix(s, "<")
-	s = strings.TrimPrefix(s, "<")
-	if strings.HasPrefix(s, "@") { // source route "@a,@b:user@c"
-		if i := strings.IndexByte(s, ':'); i >= 0 {
-			s = s[i+1:]
-		}
-	}
-	var b strings.Builder
-	if strings.HasPrefix(s, `"`) {
-		i := 1
-		for ; i < len(s) && s[i] != '"'; i++ {
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
-			}
-			b.WriteByte(s[i])
-		}
-		s = s[min(i+1, len(s)):]
-	}
-	end := strings.IndexAny(s, " \t")
-	if bracket {
-		end = strings.IndexByte(s, '>')
-	}
-	if end < 0 {
-		end = len(s)
-	}
-	b.WriteString(s[:end])
-	return b.String()
-}
-
 // dataLine stands for the DATA command once its body is being read.
 var dataLine = []byte("DATA")
 
 // saslCancel is the client's "*" that cancels a SASL exchange.
 var saslCancel = []byte("*\r\n")
-
-// isAuthLine reports whether line is an AUTH command, however it is
-// written: "AUTH" in any case at its start, whatever follows. Masking must
-// not depend on go-smtp accepting the line ("AUTH\tPLAIN <secret>" is a
-// syntax error to it, but still a secret).
-func isAuthLine(line []byte) bool {
-	return len(line) >= 4 && bytes.EqualFold(line[:4], []byte("AUTH"))
-}
-
-// maskAuth returns a copy of an AUTH line (see isAuthLine) with everything
-// after the mechanism name replaced by "****": "AUTH PLAIN ****". The verb
-// and mechanism keep the bytes they came with (so a tab stays visible).
-// If what follows the verb does not read as a separator and a SASL
-// mechanism name (RFC 4422 3.1: up to 20 of A-Z, 0-9, "-", "_"), all of it
-// is masked.
-func maskAuth(line []byte) []byte {
-	rest := line[4:]
-	i := 0
-	for i < len(rest) && isSeparator(rest[i]) {
-		i++
-	}
-	j := i
-	for j < len(rest) && isMechanismByte(rest[j]) {
-		j++
-	}
-	k := j
-	for k < len(rest) && isSeparator(rest[k]) {
-		k++
-	}
-	masked := append([]byte(nil), line[:4]...)
-	switch {
-	case i == len(rest):
-		return append(masked, rest...) // "AUTH": nothing secret
-	case i == 0 || j == i || j-i > 20 || (j < len(rest) && !isSeparator(rest[j])):
-		return append(masked, " ****"...) // no mechanism to show
-	case k == len(rest):
-		return append(masked, rest[:j]...) // "AUTH LOGIN": nothing secret
-	}
-	masked = append(masked, rest[:j]...)
-	return append(masked, " ****"...)
-}
-
-// isSeparator reports whether b can only separate words of a command line:
-// a space, a tab or another control byte.
-func isSeparator(b byte) bool { return b <= ' ' || b == 0x7f }
-
-// isMechanismByte reports whether b may appear in a SASL mechanism name
-// (RFC 4422 3.1), in either case.
-func isMechanismByte(b byte) bool {
-	return 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '-' || b == '_'
-}
-
-// maskSASL hides a SASL response; the cancel line "*" stays readable.
-func maskSASL(line []byte) []byte {
-	if string(line) == "*" {
-		return line
-	}
-	return []byte("****")
-}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/smtptest/smtptest/internal/wire"
 )
 
 // Envelope is the SMTP envelope of a message: what MAIL FROM and RCPT TO
@@ -89,19 +91,9 @@ func (r Rejection) String() string {
 	if r.Reply.Code == 0 {
 		b.WriteString(": connection dropped")
 	} else {
-		fmt.Fprintf(&b, ": %s", formatReply(&r.Reply))
+		fmt.Fprintf(&b, ": %s", wire.FormatLine(&r.Reply))
 	}
 	return b.String()
-}
-
-// formatReply renders a reply on one line: "550 5.1.1 text".
-func formatReply(e *smtp.SMTPError) string {
-	text := strings.ReplaceAll(e.Message, "\n", " / ")
-	if e.EnhancedCode == smtp.NoEnhancedCode || e.EnhancedCode == smtp.EnhancedCodeNotSet {
-		return fmt.Sprintf("%d %s", e.Code, text)
-	}
-	ec := e.EnhancedCode
-	return fmt.Sprintf("%d %d.%d.%d %s", e.Code, ec[0], ec[1], ec[2], text)
 }
 
 // ErrServerClosed is returned by [Server.WaitForMessagesContext] when the

@@ -48,3 +48,26 @@ func (s Stage) String() string {
 
 // valid reports whether s is one of the named stages (not the zero Stage).
 func (s Stage) valid() bool { return s >= StageConnect && s <= StageQuit }
+
+// stageOf maps a verb to its stage; the zero Stage if it has none.
+func stageOf(verb string) Stage {
+	switch verb {
+	case "HELO", "EHLO", "LHLO":
+		return StageHelo
+	case "AUTH":
+		return StageAuth
+	case "MAIL":
+		return StageMail
+	case "RCPT":
+		return StageRcpt
+	case "DATA", "BDAT":
+		return StageData
+	case "RSET":
+		return StageRset
+	case "NOOP":
+		return StageNoop
+	case "QUIT":
+		return StageQuit
+	}
+	return 0
+}

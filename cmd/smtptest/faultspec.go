@@ -9,6 +9,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/wire"
 )
 
 // faultSyntax documents the compact text form of a fault, for -h and for
@@ -92,7 +93,7 @@ func parseFault(spec string) (smtptest.Fault, error) {
 			f.Reply = &smtp.SMTPError{Code: code}
 			rest := words[i+2:]
 			if len(rest) > 0 {
-				if ec, ok := parseEnhanced(rest[0]); ok {
+				if ec, ok := wire.ParseEnhanced(rest[0]); ok {
 					f.Reply.EnhancedCode, rest = ec, rest[1:]
 				}
 			}
@@ -108,21 +109,4 @@ func parseFault(spec string) (smtptest.Fault, error) {
 		return fail("%v", strings.TrimPrefix(err.Error(), "smtptest: "))
 	}
 	return f, nil
-}
-
-// parseEnhanced reads an enhanced status code such as "5.1.1".
-func parseEnhanced(s string) (smtp.EnhancedCode, bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return smtp.EnhancedCode{}, false
-	}
-	var ec smtp.EnhancedCode
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 || n > 999 {
-			return smtp.EnhancedCode{}, false
-		}
-		ec[i] = n
-	}
-	return ec, ec[0] >= 2 && ec[0] <= 5
 }
