@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"path"
 	"slices"
 	"strings"
@@ -379,6 +380,53 @@ func (c *conn) faultsAt(stage Stage, args []string) (time.Duration, *faultEntry)
 		}
 	}
 	return delay, nil
+}
+
+// faultOutcome is what the faults do to one command (or greeting, or end
+// of data), once their delay has passed.
+type faultOutcome struct {
+	reply     *smtp.SMTPError // reply this instead of going on
+	dropAfter int64           // > 0: go on, and drop the connection after so many body bytes
+	over      bool            // the connection is over: a fault dropped it, or it closed during the delay
+}
+
+// applyFaults is the one place a fault is applied, at any stage: it finds
+// the faults of a command at stage (arg is what a drop's rejection
+// reports, args what Match is tested against), waits out their delay (the
+// replies collected so far go out first), and drops the connection if one
+// says so. The caller does the rest of the outcome: send the reply (the
+// front), or return it to go-smtp (end of data, in Session.Data, which may
+// run on go-smtp's BDAT goroutine).
+func (c *conn) applyFaults(stage Stage, arg string, args []string, command string) faultOutcome {
+	delay, f := c.faultsAt(stage, args)
+	if delay > 0 {
+		c.tr.note("fault: delay " + delay.String())
+		if stage != StageEndOfData { // at end of data the body was just read: nothing to send
+			if err := c.flush(); err != nil {
+				c.lost(err)
+				return faultOutcome{over: true}
+			}
+		}
+		if !c.sleep(delay) {
+			if stage != StageEndOfData {
+				c.lost(net.ErrClosed)
+			}
+			return faultOutcome{over: true}
+		}
+	}
+	switch {
+	case f == nil:
+		return faultOutcome{}
+	case f.Drop && f.AfterBytes > 0:
+		return faultOutcome{dropAfter: f.AfterBytes}
+	case f.Drop:
+		c.drop(stage, arg, command)
+		if stage != StageEndOfData {
+			c.state = lifeGone
+		}
+		return faultOutcome{over: true}
+	}
+	return faultOutcome{reply: faultReply(f, stage)}
 }
 
 // faultReply is the reply a fault sends, enhanced code completed.

@@ -60,7 +60,8 @@ const maxCommandLine = 2000
 // lifts the command line limit to 12288 octets for them.
 const maxAuthLine = 12288
 
-// mode says how the front reads the client's next bytes.
+// mode says how the front reads the client's next bytes: their framing,
+// not where the connection is in its life (see life).
 type mode uint8
 
 const (
@@ -68,8 +69,17 @@ const (
 	modeSASL                // a line that answers a 334 challenge
 	modeData                // a DATA body, until <CRLF>.<CRLF>
 	modeBDAT                // a BDAT chunk of known size
-	modeRefused             // the greeting refused the client: the front answers alone
-	modeClosed              // nothing more for go-smtp: Read returns io.EOF
+)
+
+// life is where a connection is in its life. It only moves forward.
+type life uint8
+
+const (
+	lifeOpen    life = iota // serving commands
+	lifeRefused             // the greeting refused the client: the front answers every command alone
+	lifeClosing             // the last replies go out, then the session ends (QUIT, a 421, Shutdown)
+	lifeGone                // nothing more reaches the client: it left, a fault dropped it, it timed out
+	lifeClosed              // Close has run
 )
 
 // command is what the front knows of the command the next reply answers.
@@ -108,7 +118,6 @@ type conn struct {
 	pending []byte // what go-smtp has not yet read of the current command line
 	mode    mode
 	cmd     command
-	dead    bool // the client is gone: replies can no longer reach it
 
 	dot        wire.DotReader // DATA: where the body ends
 	bdatLeft   int64          // BDAT: bytes of the chunk still to come
@@ -127,7 +136,7 @@ type conn struct {
 	out           []byte
 	replyStart    int // start in out of the reply being written
 	scanned       int // bytes of out already split into lines
-	closed        bool
+	state         life
 	closeNoted    bool // the transcript already says the server closed
 }
 
@@ -178,11 +187,11 @@ func (c *conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadlin
 // command modes, body bytes up to the end of the body in the others.
 func (c *conn) Read(p []byte) (int, error) {
 	for len(c.pending) == 0 {
-		switch c.mode {
-		case modeData, modeBDAT:
-			return c.readBody(p)
-		case modeClosed:
+		if c.state >= lifeClosing {
 			return 0, io.EOF
+		}
+		if c.mode == modeData || c.mode == modeBDAT {
+			return c.readBody(p)
 		}
 		if err := c.nextCommand(); err != nil {
 			return 0, err
@@ -240,7 +249,7 @@ func (c *conn) nextCommand() error {
 	c.tr.add(dirClient, c.cmd.line)
 
 	switch {
-	case c.mode == modeRefused:
+	case c.state == lifeRefused:
 		c.answerRefused(verb)
 		return nil
 	case tooLong || (len(line) > maxCommandLine && verb != "AUTH"):
@@ -262,7 +271,7 @@ func (c *conn) nextCommand() error {
 	}
 
 	if c.cmd.stage != 0 && (verb != "BDAT" || !c.bdatActive) && len(c.srv.loadFaults()) > 0 {
-		if handled, err := c.applyFaults(); handled || err != nil {
+		if handled, err := c.commandFaults(); handled || err != nil {
 			return err
 		}
 	}
@@ -271,7 +280,7 @@ func (c *conn) nextCommand() error {
 		// Answered here, as go-smtp would, without the trip through it:
 		// the client gets its 221 and the connection ends sooner.
 		c.reply(221, smtp.EnhancedCode{2, 0, 0}, "Bye")
-		c.mode = modeClosed
+		c.state = lifeClosing
 		// Recorded before the 221 goes: a client holding it finds the
 		// transcript complete, as after any other reply.
 		c.tr.note("connection closed by the server")
@@ -321,43 +330,29 @@ func (c *conn) nextCommand() error {
 	return nil
 }
 
-// applyFaults applies the faults of the command c.cmd: their delay, then a
-// reply or a drop instead of passing it to go-smtp. It reports whether the
-// command was handled.
-func (c *conn) applyFaults() (handled bool, err error) {
+// commandFaults applies the faults of the command c.cmd (see
+// conn.applyFaults) and does what they say: a reply instead of go-smtp's,
+// the connection's end, or a drop part way through the body. It reports
+// whether the command was handled.
+func (c *conn) commandFaults() (handled bool, err error) {
 	stage, verb := c.cmd.stage, c.cmd.verb
 	var arg string
-	var args []string
-	switch stage {
-	case StageHelo, StageAuth, StageMail, StageRcpt:
+	args := c.rcpts // DATA: the transaction's recipients
+	if stage != StageData {
 		arg = wire.Arg(verb, c.cmd.line)
 		args = []string{arg}
-	case StageData:
-		args = c.rcpts
 	}
-	delay, f := c.faultsAt(stage, args)
-	if delay > 0 {
-		c.tr.note("fault: delay " + delay.String())
-		if err := c.flush(); err != nil {
-			return true, c.lost(err)
-		}
-		if !c.sleep(delay) {
-			return true, c.lost(net.ErrClosed)
-		}
-	}
+	o := c.applyFaults(stage, arg, args, string(c.cmd.line))
 	switch {
-	case f == nil:
-		return false, nil
-	case f.Drop && f.AfterBytes > 0:
-		c.dropLeft = f.AfterBytes // the command goes on; readBody drops
-		return false, nil
-	case f.Drop:
-		c.drop(stage, arg, string(c.cmd.line))
-		c.dead, c.mode = true, modeClosed
+	case o.over:
 		return true, io.EOF
+	case o.dropAfter > 0:
+		c.dropLeft = o.dropAfter // the command goes on; the body reader drops
+		return false, nil
+	case o.reply == nil:
+		return false, nil
 	}
-	rep := faultReply(f, stage)
-	c.reply(rep.Code, rep.EnhancedCode, rep.Message)
+	c.reply(o.reply.Code, o.reply.EnhancedCode, o.reply.Message)
 	if verb == "BDAT" {
 		// The chunk follows the command anyway: drop it.
 		if size, _, ok := wire.ParseBDAT(c.cmd.line); ok {
@@ -391,7 +386,7 @@ func (c *conn) startTLS(line []byte) error {
 		return c.lost(err)
 	}
 	if err := c.handshake(); err != nil {
-		c.dead, c.mode = true, modeClosed
+		c.state = lifeGone
 		return io.EOF
 	}
 	c.needHelo = true
@@ -517,7 +512,7 @@ func (c *conn) readNet(b []byte) (int, error) {
 			err = io.ErrNoProgress
 		}
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() && c.srv.draining.Load() && !c.dead {
+		if errors.As(err, &ne) && ne.Timeout() && c.srv.draining.Load() && c.state < lifeGone {
 			// Shutdown woke this read.
 			if c.idle() {
 				return 0, c.drain()
@@ -543,19 +538,14 @@ func (c *conn) readDeadline() time.Time {
 // flight; a command line half sent, pipelined commands not read yet or a
 // SASL exchange are not.
 func (c *conn) idle() bool {
-	switch c.mode {
-	case modeCommand, modeRefused, modeSASL:
-	default:
-		return false
-	}
-	return !c.bdatActive && !c.inTx.Load()
+	return (c.mode == modeCommand || c.mode == modeSASL) && !c.bdatActive && !c.inTx.Load()
 }
 
 // drain ends an idle session for Shutdown.
 func (c *conn) drain() error {
 	c.tr.note("server shutting down")
 	c.reply(421, smtp.EnhancedCode{4, 3, 2}, "Service shutting down")
-	c.mode = modeClosed
+	c.state = lifeClosing
 	return io.EOF
 }
 
@@ -565,7 +555,7 @@ func (c *conn) drain() error {
 // else means the client is gone (see lost).
 func (c *conn) readErr(err error) error {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() && !c.dead && !c.dropped.Load() {
+	if errors.As(err, &ne) && ne.Timeout() && c.state < lifeGone && !c.dropped.Load() {
 		c.timedOut()
 		return io.EOF
 	}
@@ -588,7 +578,7 @@ func (c *conn) timedOut() {
 	// Bounded: a client that does not read must not hold up the end.
 	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	c.flush()
-	c.dead, c.mode = true, modeClosed
+	c.state = lifeGone
 }
 
 // lost notes that the connection can no longer be used (the client left,
@@ -596,11 +586,11 @@ func (c *conn) timedOut() {
 // io.EOF, which ends go-smtp's session quietly.
 func (c *conn) lost(err error) error {
 	if c.dropped.Load() {
-		c.dead = true // noted by drop
+		c.state = max(c.state, lifeGone) // noted by drop
 		return io.EOF
 	}
-	if !c.dead {
-		c.dead = true
+	if c.state < lifeGone {
+		c.state = lifeGone
 		switch {
 		case c.srv.isClosing():
 			c.tr.note("connection closed by Server.Close")
@@ -682,7 +672,7 @@ func (c *conn) account(n int, end bool) bool {
 		if c.dropLeft -= int64(n); c.dropLeft <= 0 || end {
 			c.dropLeft = 0
 			c.drop(StageData, "", "")
-			c.dead, c.mode = true, modeClosed
+			c.state = lifeGone
 			return false
 		}
 	}
@@ -817,7 +807,7 @@ func (c *conn) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	if c.dead {
+	if c.state >= lifeGone {
 		// The connection is over (the client left, it timed out, a fault
 		// dropped it): what go-smtp replies now reaches nobody, and is
 		// neither sent nor recorded.
@@ -833,26 +823,16 @@ func (c *conn) greet() {
 	c.cmd = command{stage: StageConnect}
 	if c.srv.cfg.implicitTLS {
 		if err := c.handshake(); err != nil {
-			c.dead, c.mode = true, modeClosed
+			c.state = lifeGone
 			return
 		}
 	}
 	if len(c.srv.loadFaults()) > 0 {
-		delay, f := c.faultsAt(StageConnect, nil)
-		if delay > 0 {
-			c.tr.note("fault: delay " + delay.String())
-			if !c.sleep(delay) {
-				c.dead, c.mode = true, modeClosed
-				return
-			}
-		}
-		switch {
-		case f != nil && f.Drop:
-			c.drop(StageConnect, "", "")
-			c.dead, c.mode = true, modeClosed
+		switch o := c.applyFaults(StageConnect, "", nil, ""); {
+		case o.over:
 			return
-		case f != nil:
-			c.refuse(faultReply(f, StageConnect))
+		case o.reply != nil:
+			c.refuse(o.reply)
 			return
 		}
 	}
@@ -878,9 +858,9 @@ func (c *conn) refuse(rep *smtp.SMTPError) {
 	}
 	c.reply(rep.Code, ec, rep.Message)
 	if rep.Code == 421 {
-		c.mode = modeClosed
+		c.state = lifeClosing
 	} else {
-		c.mode = modeRefused
+		c.state = lifeRefused
 	}
 }
 
@@ -890,7 +870,7 @@ func (c *conn) answerRefused(verb string) {
 	switch {
 	case verb == "QUIT":
 		c.reply(221, smtp.EnhancedCode{2, 0, 0}, "Bye")
-		c.mode = modeClosed
+		c.state = lifeClosing
 	case wire.Known(verb):
 		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "Bad sequence of commands: the connection was refused")
 	default:
@@ -953,7 +933,7 @@ func (c *conn) observe() {
 	case code == 421:
 		// The server is closing the channel (RFC 5321 4.2.2, 3.8): after a
 		// 421, whoever chose it, go-smtp reads no more and the session ends.
-		c.mode = modeClosed
+		c.state = max(c.state, lifeClosing)
 	case code == 354 && verb == "DATA":
 		c.mode, c.dot, c.bodyLen, c.headLen = modeData, wire.DotReader{}, 0, 0
 		c.cmd.line = dataLine // reading the body may overwrite the line
@@ -964,7 +944,7 @@ func (c *conn) observe() {
 		c.mode = modeCommand
 	}
 	c.followTransaction(code, verb)
-	if code >= 400 && !c.dead && !c.dropped.Load() {
+	if code >= 400 && c.state < lifeGone && !c.dropped.Load() {
 		c.srv.addRejection(c.rejection(wire.ParseReply(c.out[c.replyStart:c.scanned])))
 	}
 }
@@ -1152,13 +1132,13 @@ func linkTime(n, speed int) time.Duration {
 // Close is go-smtp ending the session (after QUIT, a fatal error, or the
 // client leaving): the last replies go out, then the connection closes.
 func (c *conn) Close() error {
-	if c.closed {
+	if c.state == lifeClosed {
 		return nil
 	}
-	c.closed = true
-	c.mode = modeClosed
+	gone := c.state == lifeGone
+	c.state = lifeClosed
 	c.stop()
-	if !c.dead {
+	if !gone {
 		if !c.closeNoted {
 			c.tr.note("connection closed by the server")
 		}

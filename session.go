@@ -107,19 +107,11 @@ func (s *session) Data(r io.Reader) error {
 	}
 	if len(s.srv.loadFaults()) > 0 {
 		// Faults act before the hooks.
-		delay, f := s.c.faultsAt(StageEndOfData, s.to)
-		if delay > 0 {
-			s.c.tr.note("fault: delay " + delay.String())
-			if !s.c.sleep(delay) {
-				return errDropped
-			}
-		}
-		switch {
-		case f != nil && f.Drop:
-			s.c.drop(StageEndOfData, "", "")
+		switch o := s.c.applyFaults(StageEndOfData, "", s.to, ""); {
+		case o.over:
 			return errDropped
-		case f != nil:
-			return faultReply(f, StageEndOfData)
+		case o.reply != nil:
+			return o.reply
 		}
 	}
 	m := &Message{
