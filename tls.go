@@ -1,6 +1,7 @@
 package smtptest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,10 +12,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/emersion/go-smtp"
 )
 
 // StartTLS makes the server offer STARTTLS (RFC 3207), with the test
@@ -177,5 +181,36 @@ func (c *conn) handshake() error {
 	c.nc = tc
 	c.tls = &TLSInfo{Version: st.Version, CipherSuite: st.CipherSuite, ServerName: st.ServerName}
 	c.tr.note(fmt.Sprintf("TLS established: %s, %s, server name %q", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.ServerName))
+	return nil
+}
+
+// startTLS answers STARTTLS: 220, then the handshake, after which the
+// client must greet again. Bytes the client sent after STARTTLS, before the
+// handshake, are dropped: they came in plain text (CVE-2011-0411).
+func (c *conn) startTLS(line []byte) error {
+	switch {
+	case c.tls != nil:
+		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "TLS already active")
+		return nil
+	case len(bytes.TrimSpace(line)) != len("STARTTLS"):
+		c.reply(501, smtp.EnhancedCode{5, 5, 4}, "STARTTLS takes no parameters")
+		return nil
+	case c.authUser != "":
+		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "STARTTLS after AUTH is not allowed")
+		return nil
+	}
+	c.reply(220, smtp.EnhancedCode{2, 0, 0}, "Ready to start TLS")
+	if c.r < c.w {
+		c.tr.note(fmt.Sprintf("dropped %d bytes sent after STARTTLS in plain text", c.w-c.r))
+		c.r = c.w
+	}
+	if err := c.flush(); err != nil {
+		return c.lost(err)
+	}
+	if err := c.handshake(); err != nil {
+		c.state = lifeGone
+		return io.EOF
+	}
+	c.needHelo = true
 	return nil
 }

@@ -1,0 +1,273 @@
+package smtptest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/smtptest/smtptest/internal/wire"
+)
+
+// The front.
+//
+// go-smtp alone cannot keep smtptest's promises: it writes the greeting and
+// the replies to NOOP, RSET, QUIT and EHLO without asking its backend, it
+// writes each reply line with its own write, its Debug writer mixes both
+// directions of every connection, and it learns about TLS only from the
+// concrete type *tls.Conn. So each connection is owned by a small
+// protocol-aware front, a net.Conn that go-smtp reads commands from and
+// writes replies to:
+//
+//   - Read hands go-smtp one command line at a time, so the front sees every
+//     command before go-smtp does and knows which command each reply answers
+//     (go-smtp writes a command's reply before it reads the next line). It
+//     tracks the modes in which lines are not commands: DATA (until the
+//     end-of-data marker, found with the same state machine as go-smtp's
+//     reader), BDAT chunks (by their announced size) and SASL responses (after
+//     a 334 reply).
+//   - Write collects replies. Each reply is recorded in the transcript, and
+//     a 4xx or 5xx one in the rejections, whoever chose it: a hook, a fault,
+//     or go-smtp itself. Replies are sent in one write when go-smtp next
+//     needs input and none is buffered, so a multi-line reply is one write
+//     and pipelined replies are batched (RFC 2920).
+//   - The front writes the greeting itself, after ValidateHost, and serves a
+//     refused client alone.
+//
+// The front runs on go-smtp's connection goroutine: go-smtp calls Read,
+// Write and Close from it, and never from another goroutine (the BDAT
+// goroutine only runs Session.Data). Only raw.Close is called from
+// elsewhere (Server.Close). An earlier design put an in-memory pipe and a
+// goroutine between the socket and go-smtp; calling the front from
+// go-smtp's own goroutine keeps the same guarantees with no extra copy and
+// no goroutine switch per command.
+
+// maxCommandLine is the longest command line (without CRLF) the server
+// reads; longer lines are answered "500 5.5.2". RFC 5321 4.5.3.1.4 sets 512
+// octets; like go-smtp we allow 2000 for clients that stretch it.
+const maxCommandLine = 2000
+
+// maxAuthLine is the longest AUTH command or SASL response line: RFC 4954 4
+// lifts the command line limit to 12288 octets for them.
+const maxAuthLine = 12288
+
+// mode says how the front reads the client's next bytes: their framing,
+// not where the connection is in its life (see life).
+type mode uint8
+
+const (
+	modeCommand mode = iota // command lines
+	modeSASL                // a line that answers a 334 challenge
+	modeData                // a DATA body, until <CRLF>.<CRLF>
+	modeBDAT                // a BDAT chunk of known size
+)
+
+// life is where a connection is in its life. It only moves forward.
+type life uint8
+
+const (
+	lifeOpen    life = iota // serving commands
+	lifeRefused             // the greeting refused the client: the front answers every command alone
+	lifeClosing             // the last replies go out, then the session ends (QUIT, a 421, Shutdown)
+	lifeGone                // nothing more reaches the client: it left, a fault dropped it, it timed out
+	lifeClosed              // Close has run
+)
+
+// command is what the front knows of the command the next reply answers.
+type command struct {
+	stage Stage
+	verb  string // upper case; "" for no command or an unreadable line
+	line  []byte // the line as received, without its ending; valid until the next Read (AUTH: a masked copy)
+}
+
+// conn is the front of one client connection. See the comment above.
+type conn struct {
+	srv    *Server
+	id     int
+	raw    net.Conn // the TCP connection; raw.Close may be called from any goroutine
+	nc     net.Conn // what the front reads and writes: raw, or TLS over it
+	remote netip.AddrPort
+	tr     *transcript
+
+	done       chan struct{} // closed by stop: ends fault delays
+	stopOnce   sync.Once
+	dropped    atomic.Bool // a fault dropped the connection (from any goroutine)
+	fastData   atomic.Bool // a DATA body follows, for Session.Data to read through bodyReader
+	inTx       atomic.Bool // a transaction is open, from the 250 to MAIL to the reply that ends it (Shutdown reads it)
+	faultState connFaults
+	sess       *session // set at the first HELO/EHLO
+
+	// Session facts, set on the connection goroutine and read by the
+	// session on it (Mail copies them into the transaction).
+	tls      *TLSInfo
+	authUser string
+
+	// Everything below belongs to the connection goroutine.
+
+	in      []byte // bytes read from the client; in[r:w] not yet used
+	r, w    int
+	pending []byte // what go-smtp has not yet read of the current command line
+	mode    mode
+	cmd     command
+
+	dot        wire.DotReader // DATA: where the body ends
+	bdatLeft   int64          // BDAT: bytes of the chunk still to come
+	bdatActive bool           // a BDAT transaction has begun: the next BDAT is not the DATA stage, DATA is refused
+	bdatPassed bool           // go-smtp has seen a chunk of it (its BDAT goroutine runs)
+	dropLeft   int64          // > 0: a fault drops the connection after this many more body bytes
+	needHelo   bool           // after STARTTLS: a new session, which must begin with EHLO
+	afterAuth  bool           // since an AUTH line, no known command: a line may be a SASL response
+	rcpts      []string       // the open transaction's recipients, from the 250s to RCPT
+	bodyLen    int64          // bytes of the body (DATA) or chunk (BDAT) so far
+	head       [40]byte       // their first bytes, for the transcript
+	headLen    int
+
+	greeted       bool // go-smtp's own greeting has been replaced
+	earlyGreeting bool // the front greeted from Accept
+	out           []byte
+	replyStart    int // start in out of the reply being written
+	scanned       int // bytes of out already split into lines
+	state         life
+	closeNoted    bool // the transcript already says the server closed
+}
+
+// listener makes go-smtp's Serve loop accept fronts instead of sockets.
+type listener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			// go-smtp retries a temporary error (EMFILE, ...) after a
+			// pause; it is reported, as nothing else would show it.
+			l.srv.emit(Event{Kind: EventError, Time: time.Now(), Err: fmt.Errorf("smtptest: accept: %w", err)})
+		}
+		return nil, err
+	}
+	c := l.srv.newConn(nc)
+	if c == nil {
+		nc.Close()
+		return nil, net.ErrClosed
+	}
+	l.srv.emit(Event{Kind: EventConnect, Time: c.tr.start, ConnID: c.id, Remote: c.remote})
+	if l.srv.greetEarly() {
+		// Nothing has to run before the greeting: send it now, from the
+		// accept loop, rather than after go-smtp has started the
+		// connection's goroutine (whose greeting is then dropped). The
+		// client waits one goroutine start less.
+		c.greet()
+		c.earlyGreeting = true
+		if err := c.flush(); err != nil {
+			c.lost(err)
+		}
+	}
+	return c, nil
+}
+
+// LocalAddr, RemoteAddr and the deadlines complete net.Conn for go-smtp.
+func (c *conn) LocalAddr() net.Addr                { return c.raw.LocalAddr() }
+func (c *conn) RemoteAddr() net.Addr               { return c.raw.RemoteAddr() }
+func (c *conn) SetDeadline(t time.Time) error      { return c.nc.SetDeadline(t) }
+func (c *conn) SetReadDeadline(t time.Time) error  { return c.nc.SetReadDeadline(t) }
+func (c *conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }
+
+// stop ends the connection's fault delays; Server.Close and Close call it.
+func (c *conn) stop() {
+	c.stopOnce.Do(func() { close(c.done) })
+}
+
+// greet runs at the start of the session: ValidateHost, then the greeting.
+func (c *conn) greet() {
+	c.cmd = command{stage: StageConnect}
+	if c.srv.cfg.implicitTLS {
+		if err := c.handshake(); err != nil {
+			c.state = lifeGone
+			return
+		}
+	}
+	if len(c.srv.loadFaults()) > 0 {
+		switch o := c.applyFaults(StageConnect, "", nil, ""); {
+		case o.over:
+			return
+		case o.reply != nil:
+			c.refuse(o.reply)
+			return
+		}
+	}
+	if h := c.srv.cfg.hooks.ValidateHost; h != nil {
+		rep := c.srv.callHook(c, "ValidateHost", &defaultHostReply, func() error {
+			return h(c.remote.Addr())
+		})
+		if rep != nil {
+			c.refuse(rep)
+			return
+		}
+	}
+	c.reply(220, smtp.NoEnhancedCode, c.srv.smtp.Domain+" "+c.srv.cfg.banner)
+}
+
+// refuse sends rep instead of the greeting. After a 421 the connection
+// closes; after anything else the front answers every command itself, the
+// way tcllib smtpd treats a refused host.
+func (c *conn) refuse(rep *smtp.SMTPError) {
+	ec := rep.EnhancedCode
+	if ec == smtp.EnhancedCodeNotSet {
+		ec = smtp.NoEnhancedCode // no enhanced code in a greeting unless given
+	}
+	c.reply(rep.Code, ec, rep.Message)
+	if rep.Code == 421 {
+		c.state = lifeClosing
+	} else {
+		c.state = lifeRefused
+	}
+}
+
+// answerRefused answers a command from a refused client: 221 to QUIT, 503
+// to the commands go-smtp knows, 500 to the rest.
+func (c *conn) answerRefused(verb string) {
+	switch {
+	case verb == "QUIT":
+		c.reply(221, smtp.EnhancedCode{2, 0, 0}, "Bye")
+		c.state = lifeClosing
+	case wire.Known(verb):
+		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "Bad sequence of commands: the connection was refused")
+	default:
+		c.reply(500, smtp.EnhancedCode{5, 5, 2}, "Unknown command")
+	}
+}
+
+// Close is go-smtp ending the session (after QUIT, a fatal error, or the
+// client leaving): the last replies go out, then the connection closes.
+func (c *conn) Close() error {
+	if c.state == lifeClosed {
+		return nil
+	}
+	gone := c.state == lifeGone
+	c.state = lifeClosed
+	c.stop()
+	if !gone {
+		if !c.closeNoted {
+			c.tr.note("connection closed by the server")
+		}
+		// Bounded: a client that does not read must not hold up the end.
+		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		c.flush()
+	}
+	err := c.nc.Close()
+	c.srv.connClosed(c)
+	return err
+}
+
+// dataLine stands for the DATA command once its body is being read.
+var dataLine = []byte("DATA")
+
+// saslCancel is the client's "*" that cancels a SASL exchange.
+var saslCancel = []byte("*\r\n")
