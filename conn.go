@@ -89,8 +89,8 @@ type command struct {
 type conn struct {
 	srv    *Server
 	id     int
-	raw    net.Conn // the TCP connection; raw.Close may be called from any goroutine
-	nc     net.Conn // what the front reads and writes: raw, or TLS over it
+	sock   net.Conn // the TCP socket; sock.Close and its deadlines may be called from any goroutine
+	stream net.Conn // what the front reads and writes: sock, or a slow link or TLS over it
 	remote netip.AddrPort
 	tr     *transcript
 
@@ -173,11 +173,11 @@ func (l *listener) Accept() (net.Conn, error) {
 }
 
 // LocalAddr, RemoteAddr and the deadlines complete net.Conn for go-smtp.
-func (c *conn) LocalAddr() net.Addr                { return c.raw.LocalAddr() }
-func (c *conn) RemoteAddr() net.Addr               { return c.raw.RemoteAddr() }
-func (c *conn) SetDeadline(t time.Time) error      { return c.nc.SetDeadline(t) }
-func (c *conn) SetReadDeadline(t time.Time) error  { return c.nc.SetReadDeadline(t) }
-func (c *conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadline(t) }
+func (c *conn) LocalAddr() net.Addr                { return c.sock.LocalAddr() }
+func (c *conn) RemoteAddr() net.Addr               { return c.sock.RemoteAddr() }
+func (c *conn) SetDeadline(t time.Time) error      { return c.stream.SetDeadline(t) }
+func (c *conn) SetReadDeadline(t time.Time) error  { return c.stream.SetReadDeadline(t) }
+func (c *conn) SetWriteDeadline(t time.Time) error { return c.stream.SetWriteDeadline(t) }
 
 // stop ends the connection's fault delays; Server.Close and Close call it.
 func (c *conn) stop() {
@@ -193,7 +193,7 @@ func (c *conn) greet() {
 			return
 		}
 	}
-	if len(c.srv.loadFaults()) > 0 {
+	if len(c.srv.faults.load()) > 0 {
 		switch o := c.applyFaults(StageConnect, "", nil, ""); {
 		case o.over:
 			return
@@ -258,10 +258,10 @@ func (c *conn) Close() error {
 			c.tr.note("connection closed by the server")
 		}
 		// Bounded: a client that does not read must not hold up the end.
-		c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		c.stream.SetWriteDeadline(time.Now().Add(time.Second))
 		c.flush()
 	}
-	err := c.nc.Close()
+	err := c.stream.Close()
 	c.srv.connClosed(c)
 	return err
 }

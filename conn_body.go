@@ -51,7 +51,7 @@ func (c *conn) readBody(p []byte) (int, error) {
 		end = c.bdatLeft == 0
 	}
 	c.noteHead(p[:n])
-	if !c.account(n, end) {
+	if !c.countBody(n, end) {
 		return 0, io.EOF
 	}
 	return n, nil
@@ -65,10 +65,10 @@ func (c *conn) noteHead(raw []byte) {
 	}
 }
 
-// account counts n raw bytes of a body as they arrive; end says they hold
+// countBody counts n raw bytes of a body as they arrive; end says they hold
 // its end. It drops the connection if a fault asked for that after so many
 // bytes, and reports false then.
-func (c *conn) account(n int, end bool) bool {
+func (c *conn) countBody(n int, end bool) bool {
 	if c.dropLeft > 0 {
 		if c.dropLeft -= int64(n); c.dropLeft <= 0 || end {
 			c.dropLeft = 0
@@ -113,7 +113,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			w, n, end = c.dot.Unstuff(p, raw)
 			c.noteHead(raw[:n])
 			c.r += n
-			if !c.account(n, end) {
+			if !c.countBody(n, end) {
 				return 0, io.ErrUnexpectedEOF
 			}
 		} else {
@@ -137,7 +137,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 				c.keep(p[used:n]) // after the body: the next commands
 			}
 			c.noteHead(head[:min(h, used)])
-			if !c.account(used, end) {
+			if !c.countBody(used, end) {
 				return 0, io.ErrUnexpectedEOF
 			}
 		}

@@ -63,7 +63,7 @@ func (c *conn) nextCommand() error {
 	if handled, err := c.answerItself(line, tooLong); handled || err != nil {
 		return err
 	}
-	if c.cmd.stage != 0 && (c.cmd.verb != "BDAT" || !c.bdatActive) && len(c.srv.loadFaults()) > 0 {
+	if c.cmd.stage != 0 && (c.cmd.verb != "BDAT" || !c.bdatActive) && len(c.srv.faults.load()) > 0 {
 		if handled, err := c.commandFaults(); handled || err != nil {
 			return err
 		}
@@ -310,7 +310,7 @@ func (c *conn) readNet(b []byte) (int, error) {
 		return 0, c.lost(err)
 	}
 	if c.srv.cfg.readTimeout > 0 {
-		c.nc.SetReadDeadline(c.readDeadline())
+		c.stream.SetReadDeadline(c.readDeadline())
 	}
 	if c.srv.draining.Load() && c.idle() {
 		// Shutdown began, and its deadline (which wakes reads) may have
@@ -318,16 +318,9 @@ func (c *conn) readNet(b []byte) (int, error) {
 		// sees it.
 		return 0, c.drain()
 	}
-	speed := c.srv.cfg.linkSpeed
-	if speed > 0 {
-		b = b[:min(len(b), linkPiece(speed))]
-	}
 	for {
-		n, err := c.nc.Read(b)
+		n, err := c.stream.Read(b)
 		if n > 0 {
-			if speed > 0 && !c.sleep(linkTime(n, speed)) {
-				return 0, c.lost(net.ErrClosed)
-			}
 			return n, nil
 		}
 		if err == nil {
@@ -339,7 +332,7 @@ func (c *conn) readNet(b []byte) (int, error) {
 			if c.idle() {
 				return 0, c.drain()
 			}
-			c.nc.SetReadDeadline(c.readDeadline()) // a transaction goes on
+			c.stream.SetReadDeadline(c.readDeadline()) // a transaction goes on
 			continue
 		}
 		return 0, c.readErr(err)
@@ -398,7 +391,7 @@ func (c *conn) timedOut() {
 	c.tr.note("connection closed by the server")
 	c.closeNoted = true
 	// Bounded: a client that does not read must not hold up the end.
-	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.stream.SetWriteDeadline(time.Now().Add(time.Second))
 	c.flush()
 	c.state = lifeGone
 }

@@ -2,7 +2,6 @@ package smtptest
 
 import (
 	"bytes"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +42,7 @@ func (c *conn) reply(code int, ec smtp.EnhancedCode, text string) {
 }
 
 // splitReplies finds the replies completed in c.out since the last call
-// and hands each to observe.
+// and hands each to completeReply.
 func (c *conn) splitReplies() {
 	for {
 		i := bytes.IndexByte(c.out[c.scanned:], '\n')
@@ -55,14 +54,14 @@ func (c *conn) splitReplies() {
 		if c.scanned-lineStart >= 4 && c.out[lineStart+3] == '-' {
 			continue // a continuation line: the reply goes on
 		}
-		c.observe()
+		c.completeReply()
 		c.replyStart = c.scanned
 	}
 }
 
-// observe handles the complete reply c.out[c.replyStart:c.scanned]: it may
+// completeReply handles the complete reply c.out[c.replyStart:c.scanned]: it may
 // rewrite it, records it, and switches modes on 354 and 334.
-func (c *conn) observe() {
+func (c *conn) completeReply() {
 	reply := c.out[c.replyStart:c.scanned]
 	code := wire.Code(reply)
 	verb := c.cmd.verb
@@ -227,32 +226,10 @@ func (c *conn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	var err error
-	if speed := c.srv.cfg.linkSpeed; speed > 0 {
-		err = c.writeSlowly(speed)
-	} else {
-		c.setWriteDeadline()
-		_, err = c.nc.Write(c.out)
-	}
+	c.setWriteDeadline()
+	_, err := c.stream.Write(c.out)
 	c.out, c.replyStart, c.scanned = c.out[:0], 0, 0
 	return err
-}
-
-// writeSlowly sends c.out in pieces, pausing as a link of speed bytes per
-// second would.
-func (c *conn) writeSlowly(speed int) error {
-	for out := c.out; len(out) > 0; {
-		piece := out[:min(len(out), linkPiece(speed))]
-		c.setWriteDeadline() // per piece: the pauses are not the client's
-		if _, err := c.nc.Write(piece); err != nil {
-			return err
-		}
-		if !c.sleep(linkTime(len(piece), speed)) {
-			return net.ErrClosed
-		}
-		out = out[len(piece):]
-	}
-	return nil
 }
 
 // drainWriteBound is how long a write may wait for the client while the
@@ -273,15 +250,6 @@ func (c *conn) setWriteDeadline() {
 		}
 	}
 	if !deadline.IsZero() || c.srv.cfg.writeTimeout > 0 || c.srv.draining.Load() {
-		c.nc.SetWriteDeadline(deadline)
+		c.stream.SetWriteDeadline(deadline)
 	}
-}
-
-// linkPiece is how many bytes a link of speed bytes per second carries in
-// a tenth of a second (at least one).
-func linkPiece(speed int) int { return max(1, speed/10) }
-
-// linkTime is how long n bytes take at speed bytes per second.
-func linkTime(n, speed int) time.Duration {
-	return time.Duration(n) * time.Second / time.Duration(speed)
 }

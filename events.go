@@ -1,7 +1,6 @@
 package smtptest
 
 import (
-	"context"
 	"errors"
 	"net/netip"
 	"time"
@@ -81,50 +80,4 @@ func (s *Server) emit(ev Event) {
 		return
 	}
 	s.cfg.onEvent(ev)
-}
-
-// Shutdown stops the server gracefully: it stops accepting connections,
-// lets every transaction in flight finish (a message being sent is
-// received and recorded), answers each idle session "421 4.3.2 Service
-// shutting down" and closes it, then calls [Server.Close]. If ctx ends
-// first, Shutdown closes what is left at once and returns ctx.Err(). A
-// session in the middle of a transaction is waited for until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		s.Close()
-		return nil
-	}
-	s.draining.Store(true)
-	drained := make(chan struct{})
-	s.drained = drained
-	if len(s.conns) == 0 {
-		close(drained)
-		s.drained = nil
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-
-	s.ln.Close() // no new connections; Close waits for the serve loop
-	now := time.Now()
-	for _, c := range conns {
-		c.raw.SetReadDeadline(now) // wakes a session waiting for its next command
-		if !c.inTx.Load() {
-			// A session outside a transaction stuck writing to a client
-			// that does not read: bounded, so it ends too.
-			c.raw.SetWriteDeadline(now.Add(drainWriteBound))
-		}
-	}
-	var err error
-	select {
-	case <-drained:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	s.Close()
-	return err
 }

@@ -257,68 +257,90 @@ func EveryStage(f Fault) Faults {
 // again (and only them). Inject panics if a fault is invalid (see
 // [Fault.Validate]), as faults are written in tests.
 func (s *Server) Inject(faults ...Fault) (remove func()) {
-	entries := make([]*faultEntry, len(faults))
-	for i, f := range faults {
+	for _, f := range faults {
 		if err := f.Validate(); err != nil {
 			panic(err.Error())
 		}
-		entries[i] = newFaultEntry(f)
 	}
-	s.faultsUsed.Store(true)
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	list := append(slices.Clone(s.loadFaults()), entries...)
-	s.faults.Store(&list)
-	return func() {
-		s.faultMu.Lock()
-		defer s.faultMu.Unlock()
-		list := slices.DeleteFunc(slices.Clone(s.loadFaults()), func(e *faultEntry) bool {
-			return slices.Contains(entries, e)
-		})
-		s.faults.Store(&list)
-	}
+	return s.faults.add(faults)
 }
 
 // ClearFaults removes every fault, those given at start too.
 func (s *Server) ClearFaults() {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	s.faults.Store(nil)
+	s.faults.clear()
 }
 
-func (s *Server) loadFaults() []*faultEntry {
-	if p := s.faults.Load(); p != nil {
+// faultSet is the faults in force: an immutable list behind an atomic
+// pointer, replaced (never changed) by add and clear, so that reading it
+// costs one atomic load per command and connected clients see changes at
+// their next command.
+type faultSet struct {
+	mu   sync.Mutex                    // serializes changes
+	list atomic.Pointer[[]*faultEntry] // nil: none
+	used atomic.Bool                   // some fault was ever given: log the seed on failure
+}
+
+// load returns the faults in force; the caller must not change the slice.
+func (fs *faultSet) load() []*faultEntry {
+	if p := fs.list.Load(); p != nil {
 		return *p
 	}
 	return nil
+}
+
+// add adds faults (valid ones) and returns the function that removes them.
+func (fs *faultSet) add(faults []Fault) (remove func()) {
+	entries := make([]*faultEntry, len(faults))
+	for i, f := range faults {
+		entries[i] = newFaultEntry(f)
+	}
+	fs.used.Store(true)
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	list := append(slices.Clone(fs.load()), entries...)
+	fs.list.Store(&list)
+	return func() {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		list := slices.DeleteFunc(slices.Clone(fs.load()), func(e *faultEntry) bool {
+			return slices.Contains(entries, e)
+		})
+		fs.list.Store(&list)
+	}
+}
+
+func (fs *faultSet) clear() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.list.Store(nil)
 }
 
 // faultEntry is a Fault as the server holds it: the match prepared, the
 // firings counted.
 type faultEntry struct {
 	Fault
-	match string // lower case
-	glob  bool
-	fired atomic.Int64
+	pattern string // Match in lower case
+	glob    bool
+	fired   atomic.Int64
 }
 
 func newFaultEntry(f Fault) *faultEntry {
-	return &faultEntry{Fault: f, match: strings.ToLower(f.Match), glob: strings.ContainsAny(f.Match, `*?[\`)}
+	return &faultEntry{Fault: f, pattern: strings.ToLower(f.Match), glob: strings.ContainsAny(f.Match, `*?[\`)}
 }
 
 // matches reports whether the fault applies to a command with these
 // arguments (one for a command, the recipients at DATA and end of data).
 func (e *faultEntry) matches(args []string) bool {
-	if e.match == "" {
+	if e.pattern == "" {
 		return true
 	}
 	for _, a := range args {
 		a = strings.ToLower(a)
 		if e.glob {
-			if ok, _ := path.Match(e.match, a); ok {
+			if ok, _ := path.Match(e.pattern, a); ok {
 				return true
 			}
-		} else if a == e.match {
+		} else if a == e.pattern {
 			return true
 		}
 	}
@@ -364,7 +386,7 @@ func (c *conn) draw() float64 {
 // the command goes on).
 func (c *conn) faultsAt(stage Stage, args []string) (time.Duration, *faultEntry) {
 	var delay time.Duration
-	for _, e := range c.srv.loadFaults() {
+	for _, e := range c.srv.faults.load() {
 		if e.Stage != stage || !e.matches(args) {
 			continue
 		}
@@ -463,7 +485,7 @@ func (c *conn) drop(stage Stage, arg, command string) {
 		Stage: stage, Arg: arg, Command: command,
 		Remote: c.remote, ConnID: c.id, Time: time.Now(),
 	})
-	c.raw.Close()
+	c.sock.Close()
 }
 
 // errDropped is what Session.Data returns after a fault dropped the

@@ -1,10 +1,15 @@
 package smtptest
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-smtp"
@@ -106,10 +111,10 @@ var errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode
 // reply go-smtp sends: nil, or an unwrapped *smtp.SMTPError (go-smtp finds
 // it with a type assertion, not errors.As). def is the stage's default.
 func (s *Server) callHook(c *conn, name string, def *smtp.SMTPError, hook func() error) (reply *smtp.SMTPError) {
-	if !s.enterHook(c, name) {
+	if !s.userCode.enter(c, name) {
 		return errShuttingDown
 	}
-	defer s.leaveHook(c, name)
+	defer s.userCode.leave(c, name)
 	defer func() {
 		if r := recover(); r != nil {
 			s.errorf("smtptest: %s hook panicked on conn %d: %v\n%s", name, c.id, r, debug.Stack())
@@ -151,4 +156,98 @@ func replyText(s, def string) string {
 		}
 		return r
 	}, s)
+}
+
+// hookTracker follows the user code the server runs (hooks, and the
+// reading of message bodies, which Deliver hooks follow), so that Close
+// waits for it, bounded, and names what is stuck. After stop, nothing new
+// may start. Its methods may be called from any goroutine.
+type hookTracker struct {
+	mu      sync.Mutex // guards the fields below
+	stopped bool
+	running int              // hooks and bodies being run
+	idle    chan struct{}    // closed when running drops to 0; made by wait
+	names   map[*conn]string // the hook each connection is in, for describe
+}
+
+// enter registers that conn c runs hook name; it returns false once the
+// tracker has stopped: the hook must not run. leave undoes it.
+func (h *hookTracker) enter(c *conn, name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped {
+		return false
+	}
+	h.running++
+	if name != "" {
+		if h.names == nil {
+			h.names = make(map[*conn]string)
+		}
+		h.names[c] = name
+	}
+	return true
+}
+
+func (h *hookTracker) leave(c *conn, name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if name != "" {
+		delete(h.names, c)
+	}
+	if h.running--; h.running == 0 && h.idle != nil {
+		close(h.idle)
+		h.idle = nil
+	}
+}
+
+// enterBody and leaveBody register the reading of a message body, which
+// Close waits for like a hook (it ends in the Deliver hooks).
+func (h *hookTracker) enterBody(c *conn) bool { return h.enter(c, "") }
+func (h *hookTracker) leaveBody(c *conn)      { h.leave(c, "") }
+
+// stop lets nothing new start.
+func (h *hookTracker) stop() {
+	h.mu.Lock()
+	h.stopped = true
+	h.mu.Unlock()
+}
+
+// busy reports whether anything runs.
+func (h *hookTracker) busy() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.running > 0
+}
+
+// wait waits until nothing runs, or ctx ends.
+func (h *hookTracker) wait(ctx context.Context) {
+	h.mu.Lock()
+	if h.running == 0 {
+		h.mu.Unlock()
+		return
+	}
+	if h.idle == nil {
+		h.idle = make(chan struct{})
+	}
+	idle := h.idle
+	h.mu.Unlock()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+	}
+}
+
+// describe names what runs, for Close's report.
+func (h *hookTracker) describe() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var names []string
+	for c, name := range h.names {
+		names = append(names, fmt.Sprintf("%s (conn %d)", name, c.id))
+	}
+	if len(names) == 0 {
+		return "a session"
+	}
+	sort.Strings(names)
+	return "hook " + strings.Join(slices.Compact(names), ", ")
 }

@@ -12,8 +12,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,10 +45,9 @@ type Server struct {
 	transcripts       []*transcript      // every connection's, in order
 	nextID            int
 	changed           chan struct{}         // closed when msgs grows; nil until a waiter needs it
-	hooks             int                   // hooks (and message bodies) being run
-	hooksIdle         chan struct{}         // closed when hooks drops to 0; made by Close when it has to wait
-	running           map[*conn]string      // the hook each connection is in, for Close's report
 	shown             map[*transcript]int64 // bytes of each transcript shown by TranscriptForFailure; nil until then
+
+	userCode hookTracker // the hooks and message bodies running, for Close
 
 	logMu   sync.Mutex // guards logsOff and serializes reports
 	logsOff bool       // after Close: nothing more reaches the test
@@ -66,10 +63,8 @@ type Server struct {
 
 	lastMessageID atomic.Int64 // the ID given to the last message read
 
-	seed       uint64                        // for the faults' Rate draws
-	faultMu    sync.Mutex                    // serializes changes to faults
-	faults     atomic.Pointer[[]*faultEntry] // read on every command; replaced, never changed
-	faultsUsed atomic.Bool                   // some fault was given: log the seed on failure
+	seed   uint64   // for the faults' Rate draws
+	faults faultSet // the faults in force
 }
 
 // NewServer starts a server on 127.0.0.1 with a system-chosen port and
@@ -106,7 +101,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 			return
 		}
 		who := fmt.Sprintf("%s: smtptest server %s%s", t.Name(), s.Addr(), made)
-		if s.faultsUsed.Load() {
+		if s.faults.used.Load() {
 			t.Logf("%s: its faults drew from smtptest.Seed(%d)", who, s.seed)
 		}
 		text, news, before := s.takeUnshown()
@@ -150,12 +145,7 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 		s.seed = rand.Uint64()
 	}
 	if len(cfg.faults) > 0 {
-		list := make([]*faultEntry, len(cfg.faults))
-		for i, f := range cfg.faults {
-			list[i] = newFaultEntry(f)
-		}
-		s.faults.Store(&list)
-		s.faultsUsed.Store(true)
+		s.faults.add(cfg.faults)
 	}
 	if err := s.setupTLS(); err != nil {
 		return nil, err
@@ -309,9 +299,56 @@ func (s *Server) Close() {
 	s.closeOnce.Do(s.close)
 }
 
+// Shutdown stops the server gracefully: it stops accepting connections,
+// lets every transaction in flight finish (a message being sent is
+// received and recorded), answers each idle session "421 4.3.2 Service
+// shutting down" and closes it, then calls [Server.Close]. If ctx ends
+// first, Shutdown closes what is left at once and returns ctx.Err(). A
+// session in the middle of a transaction is waited for until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		s.Close()
+		return nil
+	}
+	s.draining.Store(true)
+	drained := make(chan struct{})
+	s.drained = drained
+	if len(s.conns) == 0 {
+		close(drained)
+		s.drained = nil
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	s.ln.Close() // no new connections; Close waits for the serve loop
+	now := time.Now()
+	for _, c := range conns {
+		c.sock.SetReadDeadline(now) // wakes a session waiting for its next command
+		if !c.inTx.Load() {
+			// A session outside a transaction stuck writing to a client
+			// that does not read: bounded, so it ends too.
+			c.sock.SetWriteDeadline(now.Add(drainWriteBound))
+		}
+	}
+	var err error
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.Close()
+	return err
+}
+
 func (s *Server) close() {
 	s.mu.Lock()
 	s.closing = true
+	s.userCode.stop() // no hook starts from now on
 	if s.changed != nil {
 		close(s.changed)
 		s.changed = nil
@@ -328,7 +365,7 @@ func (s *Server) close() {
 	<-s.serveDone
 	for _, c := range conns {
 		c.stop()
-		c.raw.Close()
+		c.sock.Close()
 	}
 
 	// Once every connection has passed its Close (go-smtp has called
@@ -338,7 +375,7 @@ func (s *Server) close() {
 	// cost in every test). Otherwise user code can hold a connection up,
 	// and the wait is bounded.
 	s.mu.Lock()
-	settled := len(s.conns) == 0 && s.hooks == 0 && s.cfg.onEvent == nil
+	settled := len(s.conns) == 0 && !s.userCode.busy() && s.cfg.onEvent == nil
 	s.mu.Unlock()
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if !settled {
@@ -349,22 +386,10 @@ func (s *Server) close() {
 	// closed, so only a hook can keep one running. Then the hooks that run
 	// elsewhere (go-smtp's BDAT goroutine), if any.
 	if err := s.smtp.Shutdown(ctx); err == nil || !errors.Is(err, context.DeadlineExceeded) {
-		s.mu.Lock()
-		var idle chan struct{}
-		if s.hooks > 0 {
-			idle = make(chan struct{})
-			s.hooksIdle = idle
-		}
-		s.mu.Unlock()
-		if idle != nil {
-			select {
-			case <-idle:
-			case <-ctx.Done():
-			}
-		}
+		s.userCode.wait(ctx)
 	}
 	if ctx.Err() != nil {
-		s.errorf("smtptest: Close: %s still running after %v; the server stopped waiting, and what it returns is discarded", s.runningHooks(), s.cfg.closeTimeout)
+		s.errorf("smtptest: Close: %s still running after %v; the server stopped waiting, and what it returns is discarded", s.userCode.describe(), s.cfg.closeTimeout)
 	}
 
 	s.logMu.Lock()
@@ -382,7 +407,7 @@ func (s *Server) greetEarly() bool {
 	if s.cfg.hooks.ValidateHost != nil || s.cfg.implicitTLS || s.cfg.linkSpeed > 0 {
 		return false
 	}
-	for _, f := range s.loadFaults() {
+	for _, f := range s.faults.load() {
 		if f.Stage == StageConnect {
 			return false
 		}
@@ -401,7 +426,10 @@ func (s *Server) isClosing() bool {
 func (s *Server) newConn(nc net.Conn) *conn {
 	now := time.Now()
 	remote := addrPort(nc.RemoteAddr())
-	c := &conn{srv: s, raw: nc, nc: nc, remote: remote, done: make(chan struct{})}
+	c := &conn{srv: s, sock: nc, stream: nc, remote: remote, done: make(chan struct{})}
+	if s.cfg.linkSpeed > 0 {
+		c.stream = &slowLink{Conn: nc, speed: s.cfg.linkSpeed, stop: c.done, beforeWrite: c.setWriteDeadline}
+	}
 	c.out = make([]byte, 0, 512) // a greeting, an EHLO reply: one allocation
 
 	s.mu.Lock()
@@ -443,52 +471,6 @@ func addrPort(a net.Addr) netip.AddrPort {
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
 	return ap
-}
-
-// enterHook registers that conn c runs hook name (or the body of a
-// message, for name ""), so that Close waits for it and can name it. It
-// returns false if the server is closing: the hook must not run.
-func (s *Server) enterHook(c *conn, name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.hooks++
-	if name != "" {
-		if s.running == nil {
-			s.running = make(map[*conn]string)
-		}
-		s.running[c] = name
-	}
-	return true
-}
-
-func (s *Server) leaveHook(c *conn, name string) {
-	s.mu.Lock()
-	if name != "" {
-		delete(s.running, c)
-	}
-	if s.hooks--; s.hooks == 0 && s.hooksIdle != nil {
-		close(s.hooksIdle)
-		s.hooksIdle = nil
-	}
-	s.mu.Unlock()
-}
-
-// runningHooks describes the hooks still running, for Close's report.
-func (s *Server) runningHooks() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var names []string
-	for c, name := range s.running {
-		names = append(names, fmt.Sprintf("%s (conn %d)", name, c.id))
-	}
-	if len(names) == 0 {
-		return "a session"
-	}
-	sort.Strings(names)
-	return "hook " + strings.Join(slices.Compact(names), ", ")
 }
 
 // errorf reports a bug in the test (a hook that panicked, a hook stuck at

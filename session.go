@@ -96,16 +96,16 @@ func (s *session) Data(r io.Reader) error {
 		defer br.finish()
 		r = br
 	}
-	if !s.srv.enterHook(s.c, "") {
+	if !s.srv.userCode.enterBody(s.c) {
 		return errShuttingDown
 	}
-	defer s.srv.leaveHook(s.c, "")
+	defer s.srv.userCode.leaveBody(s.c)
 
 	data, err := readMessage(r, s.srv.cfg.maxMessageBytes)
 	if err != nil {
 		return err
 	}
-	if len(s.srv.loadFaults()) > 0 {
+	if len(s.srv.faults.load()) > 0 {
 		// Faults act before the hooks.
 		switch o := s.c.applyFaults(StageEndOfData, "", s.to, ""); {
 		case o.over:

@@ -166,7 +166,7 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 // makes TLS its transport. It is bounded by the read timeout (or a minute);
 // Close ends it too, by closing the socket.
 func (c *conn) handshake() error {
-	tc := tls.Server(c.raw, c.srv.tlsConfig)
+	tc := tls.Server(c.stream, c.srv.tlsConfig) // over the link, if LinkSpeed slows it
 	bound := c.srv.cfg.readTimeout
 	if bound == 0 {
 		bound = time.Minute
@@ -178,7 +178,7 @@ func (c *conn) handshake() error {
 		return err
 	}
 	st := tc.ConnectionState()
-	c.nc = tc
+	c.stream = tc
 	c.tls = &TLSInfo{Version: st.Version, CipherSuite: st.CipherSuite, ServerName: st.ServerName}
 	c.tr.note(fmt.Sprintf("TLS established: %s, %s, server name %q", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.ServerName))
 	return nil
