@@ -68,9 +68,9 @@ func (s *session) authRefusal() *smtp.SMTPError {
 	switch {
 	case !s.srv.authEnabled():
 		return smtp.ErrAuthUnsupported
-	case s.c.tls == nil && s.srv.cfg.requireTLS:
+	case s.c.tlsInfo() == nil && s.srv.cfg.requireTLS:
 		return errTLSRequired
-	case s.c.tls == nil && s.srv.cfg.authRequiresTLS:
+	case s.c.tlsInfo() == nil && s.srv.cfg.authRequiresTLS:
 		return errEncryptionNeeded
 	}
 	return nil
@@ -115,7 +115,7 @@ func (s *session) authenticate(mech, username, password string) error {
 	} else if want, ok := s.srv.cfg.users[username]; !ok || subtle.ConstantTimeCompare([]byte(want), []byte(password)) != 1 {
 		return &defaultAuthReply
 	}
-	s.c.authUser = username
+	s.authUser = username
 	s.c.tr.note("authenticated as " + username)
 	return nil
 }

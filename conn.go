@@ -28,9 +28,8 @@ import (
 //     command before go-smtp does and knows which command each reply answers
 //     (go-smtp writes a command's reply before it reads the next line). It
 //     tracks the modes in which lines are not commands: DATA (until the
-//     end-of-data marker, found with the same state machine as go-smtp's
-//     reader), BDAT chunks (by their announced size) and SASL responses (after
-//     a 334 reply).
+//     end-of-data marker, wire.DotReader), BDAT chunks (by their announced
+//     size) and SASL responses (after a 334 reply).
 //   - Write collects replies. Each reply is recorded in the transcript, and
 //     a 4xx or 5xx one in the rejections, whoever chose it: a hook, a fault,
 //     or go-smtp itself. Replies are sent in one write when go-smtp next
@@ -39,13 +38,30 @@ import (
 //   - The front writes the greeting itself, after ValidateHost, and serves a
 //     refused client alone.
 //
-// The front runs on go-smtp's connection goroutine: go-smtp calls Read,
-// Write and Close from it, and never from another goroutine (the BDAT
-// goroutine only runs Session.Data). Only raw.Close is called from
-// elsewhere (Server.Close). An earlier design put an in-memory pipe and a
-// goroutine between the socket and go-smtp; calling the front from
-// go-smtp's own goroutine keeps the same guarantees with no extra copy and
-// no goroutine switch per command.
+// The files of the front: conn.go (this one: the connection's life, the
+// listener, the greeting), conn_read.go (the input buffer and the
+// commands), conn_body.go (DATA and BDAT bodies), conn_write.go (replies:
+// collecting, rewriting, recording, sending); the grammar is in
+// internal/wire, TLS in tls.go, LinkSpeed in link.go, faults in faults.go.
+//
+// Goroutines. The front runs on go-smtp's connection goroutine: go-smtp
+// calls Read, Write and Close from it. These are the only crossings, each
+// safe as said:
+//
+//   - The accept loop (listener.Accept) makes the conn and may greet
+//     (greet, flush) before go-smtp starts the connection's goroutine: it
+//     hands the conn over when Accept returns, so the two never overlap.
+//   - go-smtp's BDAT goroutine runs Session.Data, which applies the end of
+//     data faults (applyFaults: the transcript and connFaults have locks,
+//     drop uses the atomic dropped flag and closes the socket) and reads
+//     the immutable facts (id, remote, tr).
+//   - Shutdown sets the socket's deadlines and reads inTx (atomic).
+//   - Server.Close calls stop (a sync.Once) and closes the socket.
+//
+// An earlier design put an in-memory pipe and a goroutine between the
+// socket and go-smtp; calling the front from go-smtp's own goroutine keeps
+// the same guarantees with no extra copy and no goroutine switch per
+// command.
 
 // maxCommandLine is the longest command line (without CRLF) the server
 // reads; longer lines are answered "500 5.5.2". RFC 5321 4.5.3.1.4 sets 512
@@ -87,53 +103,74 @@ type command struct {
 
 // conn is the front of one client connection. See the comment above.
 type conn struct {
-	srv    *Server
-	id     int
-	sock   net.Conn // the TCP socket; sock.Close and its deadlines may be called from any goroutine
-	stream net.Conn // what the front reads and writes: sock, or a slow link or TLS over it
-	remote netip.AddrPort
-	tr     *transcript
+	// Set at the start, never changed: read from any goroutine.
+	srv      *Server
+	id       int
+	remote   netip.AddrPort
+	tr       *transcript   // has its own lock
+	sock     net.Conn      // the TCP socket; Close and deadlines may come from any goroutine
+	done     chan struct{} // closed by stop: ends fault delays and a slow link's pauses
+	stopOnce sync.Once
 
-	done       chan struct{} // closed by stop: ends fault delays
-	stopOnce   sync.Once
-	dropped    atomic.Bool // a fault dropped the connection (from any goroutine)
-	fastData   atomic.Bool // a DATA body follows, for Session.Data to read through bodyReader
-	inTx       atomic.Bool // a transaction is open, from the 250 to MAIL to the reply that ends it (Shutdown reads it)
-	faultState connFaults
-	sess       *session // set at the first HELO/EHLO
+	// Shared with other goroutines, hence atomic.
+	dropped  atomic.Bool // a fault dropped the connection (the BDAT goroutine may drop it)
+	fastData atomic.Bool // a DATA body follows, for Session.Data to read through bodyReader
+	inTx     atomic.Bool // a transaction is open, from the 250 to MAIL to the reply that ends it (Shutdown reads it)
+	faults   connFaults  // the connection's generator for Rate draws (has its own lock)
 
-	// Session facts, set on the connection goroutine and read by the
-	// session on it (Mail copies them into the transaction).
-	tls      *TLSInfo
-	authUser string
+	// Everything below belongs to the connection goroutine (and to the
+	// accept loop, before it starts: see the comment above).
 
-	// Everything below belongs to the connection goroutine.
-
-	in      []byte // bytes read from the client; in[r:w] not yet used
-	r, w    int
-	pending []byte // what go-smtp has not yet read of the current command line
-	mode    mode
-	cmd     command
-
-	dot        wire.DotReader // DATA: where the body ends
-	bdatLeft   int64          // BDAT: bytes of the chunk still to come
-	bdatActive bool           // a BDAT transaction has begun: the next BDAT is not the DATA stage, DATA is refused
-	bdatPassed bool           // go-smtp has seen a chunk of it (its BDAT goroutine runs)
-	dropLeft   int64          // > 0: a fault drops the connection after this many more body bytes
-	needHelo   bool           // after STARTTLS: a new session, which must begin with EHLO
-	afterAuth  bool           // since an AUTH line, no known command: a line may be a SASL response
-	rcpts      []string       // the open transaction's recipients, from the 250s to RCPT
-	bodyLen    int64          // bytes of the body (DATA) or chunk (BDAT) so far
-	head       [40]byte       // their first bytes, for the transcript
-	headLen    int
-
-	greeted       bool // go-smtp's own greeting has been replaced
-	earlyGreeting bool // the front greeted from Accept
-	out           []byte
-	replyStart    int // start in out of the reply being written
-	scanned       int // bytes of out already split into lines
+	// Life and transport.
 	state         life
-	closeNoted    bool // the transcript already says the server closed
+	stream        net.Conn // what the front reads and writes: sock, or a slow link or TLS over it
+	tls           *TLSInfo // the TLS session, once there is one
+	authenticated bool     // a 235 answered AUTH: STARTTLS is no longer allowed
+	needHelo      bool     // after STARTTLS: a new session, which must begin with EHLO
+	closeNoted    bool     // the transcript already says the server closed
+
+	// Input (conn_read.go).
+	in        []byte // bytes read from the client; in[r:w] not yet used
+	r, w      int
+	pending   []byte // what go-smtp has not yet read of the current command line
+	mode      mode
+	cmd       command
+	afterAuth bool // since an AUTH line, no known command: a line may be a SASL response
+
+	// The transaction, as the replies show it (conn_write.go).
+	rcpts      []string // its recipients, from the 250s to RCPT
+	bdatActive bool     // a BDAT transfer has begun: the next BDAT is not the DATA stage, DATA is refused
+	bdatPassed bool     // go-smtp has seen a chunk of it (its BDAT goroutine runs)
+
+	// The body being read (conn_body.go).
+	dot      wire.DotReader // DATA: where the body ends
+	bdatLeft int64          // BDAT: bytes of the chunk still to come
+	dropLeft int64          // > 0: a fault drops the connection after this many more body bytes
+	bodyLen  int64          // bytes of the body (DATA) or chunk (BDAT) so far
+	head     [40]byte       // their first bytes, for the transcript
+	headLen  int
+
+	// Output (conn_write.go).
+	greeted       bool   // go-smtp's own greeting has been replaced
+	earlyGreeting bool   // the front greeted from Accept
+	out           []byte // replies collected, sent by flush
+	replyStart    int    // start in out of the reply being written
+	scanned       int    // bytes of out already split into lines
+}
+
+// The narrow view the session has of its connection (data flows one way:
+// the session reads these, and never writes to the front).
+
+// tlsInfo returns the TLS session of the connection now, or nil.
+func (c *conn) tlsInfo() *TLSInfo { return c.tls }
+
+// dataBody returns the reader of the DATA body that follows, or nil if
+// none does (BDAT: go-smtp's pipe brings the chunks). See bodyReader.
+func (c *conn) dataBody() *bodyReader {
+	if c.fastData.CompareAndSwap(true, false) {
+		return &bodyReader{c: c}
+	}
+	return nil
 }
 
 // listener makes go-smtp's Serve loop accept fronts instead of sockets.

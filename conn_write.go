@@ -96,6 +96,9 @@ func (c *conn) completeReply() {
 		c.fastData.Store(true)
 	case code == 334 && verb == "AUTH":
 		c.mode = modeSASL
+	case code == 235 && verb == "AUTH":
+		c.authenticated = true
+		c.mode = modeCommand
 	case c.mode == modeSASL:
 		c.mode = modeCommand
 	}

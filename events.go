@@ -57,8 +57,10 @@ type Event struct {
 // the record has changed, one event at a time (calls never overlap, so f
 // may write to a shared output without a lock), and never after Close
 // returns. The events of one connection come in order. f runs on the
-// server's goroutines and holds up the connection it reports on: it
-// should be quick. The standalone cmd/smtptest prints its output this way.
+// server's goroutines and holds up what it reports on: the connection,
+// and for EventConnect and EventError every new connection (they run on
+// the accept loop). It should be quick; the standalone cmd/smtptest only
+// queues a line.
 func OnEvent(f func(Event)) Option {
 	return optionFunc(func(c *config) error {
 		if f == nil {

@@ -37,8 +37,9 @@ import (
 // Where each stage acts:
 //
 //	StageConnect    the greeting: a Reply replaces it (421 then closes; any
-//	                other code makes the server answer 503 to every command
-//	                but QUIT, like a refused host); a Drop closes at once
+//	                other code makes the server answer 503 to the commands
+//	                it knows, 500 to others and 221 to QUIT, like a refused
+//	                host); a Drop closes at once
 //	StageHelo ... StageQuit
 //	                the command, before go-smtp sees it
 //	StageData       the DATA command (or the first BDAT), before any body;
@@ -373,12 +374,12 @@ type connFaults struct {
 
 // draw returns a number in [0, 1) from the connection's generator.
 func (c *conn) draw() float64 {
-	c.faultState.mu.Lock()
-	defer c.faultState.mu.Unlock()
-	if c.faultState.rng == nil {
-		c.faultState.rng = rand.New(rand.NewPCG(c.srv.seed, uint64(c.id)))
+	c.faults.mu.Lock()
+	defer c.faults.mu.Unlock()
+	if c.faults.rng == nil {
+		c.faults.rng = rand.New(rand.NewPCG(c.srv.seed, uint64(c.id)))
 	}
-	return c.faultState.rng.Float64()
+	return c.faults.rng.Float64()
 }
 
 // faultsAt decides what the faults do to a command at stage with these

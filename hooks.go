@@ -31,7 +31,7 @@ import (
 // (a temporary failure the client may retry) or 5xx (permanent). Any other
 // error gets the stage's default reply with the error's text:
 //
-//	ValidateHost       554 <text> as the greeting; then 503 to every command but QUIT
+//	ValidateHost       554 <text> as the greeting; then 503 to known commands, 500 to others, 221 to QUIT
 //	ValidateSender     550 5.7.1 <text>
 //	ValidateRecipient  550 5.1.1 <text>
 //	Deliver            554 5.0.0 <text>

@@ -23,7 +23,10 @@ import (
 
 // Server is an SMTP server on loopback that records every message it
 // accepts. Make one with [NewServer] in a test, or with [Start] elsewhere.
-// All its methods are safe to call from any goroutine.
+// Its methods are safe to call from any goroutine, but
+// [Server.WaitForMessages] of a server made by NewServer fails its test
+// like t.Fatal, so it belongs on the test's goroutine; others use
+// [Server.WaitForMessagesContext].
 type Server struct {
 	cfg       config
 	t         testing.TB // nil for a server made by Start

@@ -21,17 +21,21 @@ func (b backend) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	if !ok {
 		return nil, errors.New("smtptest: internal error: connection without a front")
 	}
-	c.sess = &session{srv: b.s, c: c, sc: sc}
-	return c.sess, nil
+	return &session{srv: b.s, c: c, sc: sc}, nil
 }
 
 // session is one client's go-smtp session. go-smtp calls Mail, Rcpt,
 // Reset and Logout on the connection's goroutine, and Data there (DATA) or
-// on a goroutine of its own (BDAT), never two at once.
+// on a goroutine of its own (BDAT), never two at once. Of its connection's
+// front it reads the facts (id, remote, transcript) and uses tlsInfo,
+// dataBody and applyFaults; it never writes to it, and the front never
+// reads the session.
 type session struct {
 	srv *Server
 	c   *conn
 	sc  *smtp.Conn
+
+	authUser string // the identity AUTH established; "" if none
 
 	// The transaction: set by Mail and Rcpt, handed to the Message by Data,
 	// cleared by Reset (which go-smtp calls after every message).
@@ -40,7 +44,6 @@ type session struct {
 	mailOpts smtp.MailOptions
 	helo     string
 	tls      *TLSInfo
-	authUser string
 	to       []string
 	rcptOpts []smtp.RcptOptions
 }
@@ -51,10 +54,10 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if opts.Size > s.srv.cfg.maxMessageBytes {
 		return errTooBig
 	}
-	if s.srv.cfg.requireTLS && s.c.tls == nil {
+	if s.srv.cfg.requireTLS && s.c.tlsInfo() == nil {
 		return errTLSRequired
 	}
-	if s.srv.cfg.requireAuth && s.c.authUser == "" {
+	if s.srv.cfg.requireAuth && s.authUser == "" {
 		return errAuthRequired
 	}
 	if h := s.srv.cfg.hooks.ValidateSender; h != nil {
@@ -63,7 +66,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		}
 	}
 	s.mail, s.from, s.mailOpts = true, from, *opts
-	s.helo, s.tls, s.authUser = s.sc.Hostname(), s.c.tls, s.c.authUser
+	s.helo, s.tls = s.sc.Hostname(), s.c.tlsInfo()
 	return nil
 }
 
@@ -89,10 +92,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 // before it returns: go-smtp sends 250 only after that, so a client never
 // sees 250 for a message that is not in the record.
 func (s *session) Data(r io.Reader) error {
-	if s.c.fastData.CompareAndSwap(true, false) {
+	if br := s.c.dataBody(); br != nil {
 		// DATA, on the connection's goroutine: the front reads the body in
 		// bulk instead of go-smtp's byte-at-a-time reader (see bodyReader).
-		br := &bodyReader{c: s.c}
 		defer br.finish()
 		r = br
 	}

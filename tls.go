@@ -195,7 +195,7 @@ func (c *conn) startTLS(line []byte) error {
 	case len(bytes.TrimSpace(line)) != len("STARTTLS"):
 		c.reply(501, smtp.EnhancedCode{5, 5, 4}, "STARTTLS takes no parameters")
 		return nil
-	case c.authUser != "":
+	case c.authenticated:
 		c.reply(503, smtp.EnhancedCode{5, 5, 1}, "STARTTLS after AUTH is not allowed")
 		return nil
 	}
