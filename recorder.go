@@ -11,6 +11,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/smtptest/smtptest/internal/report"
 	"github.com/smtptest/smtptest/internal/wire"
 )
 
@@ -295,7 +296,7 @@ func (s *Server) WaitForMessages(n int, timeout time.Duration) []*Message {
 	defer cancel()
 	msgs, err := s.WaitForMessagesContext(ctx, n)
 	if err != nil && s.t != nil {
-		s.t.Fatalf("smtptest: WaitForMessages(%d, %v): %v\n%s\n%s", n, timeout, err, summarize(msgs), s.Transcript())
+		s.t.Fatalf("smtptest: WaitForMessages(%d, %v): %v\n%s\n%s", n, timeout, err, report.Received(msgs), s.Transcript())
 	}
 	return msgs
 }
@@ -370,20 +371,6 @@ func waitFor[T any](s *Server, ctx context.Context, n int, count func() int, sna
 			return count(), snapshot(), ctx.Err()
 		}
 	}
-}
-
-// summarize formats messages one per line, the way failure messages list
-// what did arrive.
-func summarize(msgs []*Message) string {
-	if len(msgs) == 0 {
-		return "no messages received"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d message(s) received:", len(msgs))
-	for i, m := range msgs {
-		fmt.Fprintf(&b, "\n  %d. %s", i+1, m)
-	}
-	return b.String()
 }
 
 // String describes m on one line: envelope, subject, size and connection,

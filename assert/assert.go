@@ -55,6 +55,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/report"
 )
 
 // NullSender is the [Mail.From] that expects the null reverse-path <>, the
@@ -425,10 +426,7 @@ func (c Checker) fail(t testing.TB, srv *smtptest.Server, got []*smtptest.Messag
 	t.Helper()
 	var b strings.Builder
 	b.WriteString(strings.TrimSuffix(msg, "\n"))
-	fmt.Fprintf(&b, "\n%d message(s) received:", len(got))
-	for i, m := range got {
-		fmt.Fprintf(&b, "\n  %d. %s", i+1, m)
-	}
+	b.WriteString("\n" + report.Received(got))
 	fmt.Fprintf(&b, "\nSMTP transcript:\n%s", srv.TranscriptForFailure())
 	t.Errorf("%s", b.String())
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/wire"
 )
 
 // faultSet is the faults in force, each with an id for the API.
@@ -303,8 +304,8 @@ func newRejectionJSON(r smtptest.Rejection) rejectionJSON {
 		Time: r.Time.Format(timeFormat), Conn: r.ConnID, Remote: r.Remote.String(), Stage: r.Stage.String(),
 		Arg: r.Arg, Command: r.Command, Code: r.Reply.Code, Text: r.Reply.Message,
 	}
-	if ec := r.Reply.EnhancedCode; ec[0] > 0 {
-		j.EnhancedCode = fmt.Sprintf("%d.%d.%d", ec[0], ec[1], ec[2])
+	if ec := r.Reply.EnhancedCode; wire.HasEnhanced(ec) {
+		j.EnhancedCode = string(wire.AppendEnhanced(nil, ec))
 	}
 	return j
 }
