@@ -3,11 +3,15 @@ package smtptest_test
 import (
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-message"
-
 	"github.com/smtptest/smtptest"
 )
 
@@ -155,5 +159,50 @@ func TestUnknownCharsetErrorIsGoMessages(t *testing.T) {
 	_, err := m.TextBody()
 	if !message.IsUnknownCharset(err) || errors.Is(err, smtptest.ErrNoPart) {
 		t.Errorf("TextBody error %v: want message.IsUnknownCharset", err)
+	}
+}
+
+// Guarantee 7: no panic, no hang on garbage; the next client is served.
+func TestGarbageInputNeverBreaksTheServer(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nc, err := net.Dial("tcp", srv.Addr())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer nc.Close()
+			// Half the clients first get into DATA or BDAT mode.
+			prefixes := []string{"", "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 100\r\n", "EHLO x\r\nAUTH LOGIN\r\n"}
+			buf := []byte(prefixes[i%len(prefixes)])
+			r := rand.New(rand.NewPCG(uint64(i), 3))
+			for range 2000 {
+				switch r.IntN(6) {
+				case 0:
+					buf = append(buf, '\r', '\n')
+				case 1:
+					buf = append(buf, '\n')
+				case 2:
+					buf = append(buf, ".\r\n"...)
+				default:
+					buf = append(buf, byte(r.IntN(256)))
+				}
+			}
+			nc.SetDeadline(time.Now().Add(ioBound))
+			nc.Write(buf)
+			nc.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, nc) // until the server closes or gives up
+		}()
+	}
+	_ = rng
+	wg.Wait()
+	sendMail(t, srv, "a@example.com", []string{"b@example.org"}, simpleMsg)
+	if got := srv.Messages(); len(got) == 0 || string(got[len(got)-1].Data) != simpleMsg {
+		t.Errorf("a well-behaved client after the garbage was not served")
 	}
 }

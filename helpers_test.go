@@ -2,6 +2,7 @@ package smtptest_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/smtp"
@@ -11,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/smtptest/smtptest"
+	"go.uber.org/goleak"
 )
 
 // TestMain checks that no test leaves a goroutine behind: every server
@@ -150,4 +150,57 @@ func smtpCode(err error) int {
 		return tp.Code
 	}
 	return 0
+}
+
+const simpleMsg = "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: Hello\r\n\r\nHi Bob.\r\n"
+
+// transactionRefused sends MAIL, RCPT and a message, whose end of data
+// must get code.
+func (c *rawClient) transactionRefused(from, to string, code int) {
+	c.t.Helper()
+	c.cmd("MAIL FROM:<"+from+">", 250)
+	c.cmd("RCPT TO:<"+to+">", 250)
+	c.cmd("DATA", 354)
+	c.write(simpleMsg + ".\r\n")
+	c.expect(code)
+}
+
+// startTLS upgrades a raw session after EHLO.
+func (c *rawClient) startTLS(cfg *tls.Config) {
+	c.t.Helper()
+	c.cmd("STARTTLS", 220)
+	tc := tls.Client(c.nc, cfg)
+	if err := tc.Handshake(); err != nil {
+		c.t.Fatalf("handshake: %v", err)
+	}
+	c.nc, c.r = tc, bufio.NewReader(tc)
+}
+
+// send finishes a net/smtp transaction.
+func send(t *testing.T, c *smtp.Client, from, to string) {
+	t.Helper()
+	if err := c.Mail(from); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(to); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(simpleMsg))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

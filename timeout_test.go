@@ -110,3 +110,16 @@ func TestClientLeavingMidBodyRecordsNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestReadTimeout(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.ReadTimeout(50*time.Millisecond))
+	c := dial(t, srv, 220)
+	c.cmd("EHLO client.example", 250)
+	if text := c.expect(421); !strings.HasPrefix(text, "4.4.2 ") {
+		t.Errorf("reply %q, want 421 4.4.2", text)
+	}
+	c.expectClosed()
+	if !strings.Contains(srv.Transcript(), "read timed out after 50ms") {
+		t.Errorf("transcript:\n%s", srv.Transcript())
+	}
+}

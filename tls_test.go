@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
 	"math/big"
 	"net"
 	"net/netip"
@@ -21,28 +20,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
-
 	"github.com/smtptest/smtptest"
 )
-
-var alice = smtptest.Users(map[string]string{"alice": "s3cret!", "bob": "hunter2"})
-
-// startTLS upgrades a raw session after EHLO.
-func (c *rawClient) startTLS(cfg *tls.Config) {
-	c.t.Helper()
-	c.cmd("STARTTLS", 220)
-	tc := tls.Client(c.nc, cfg)
-	if err := tc.Handshake(); err != nil {
-		c.t.Fatalf("handshake: %v", err)
-	}
-	c.nc, c.r = tc, bufio.NewReader(tc)
-}
 
 func TestNetSMTPPlainAuthOverSTARTTLS(t *testing.T) {
 	srv := smtptest.NewServer(t, smtptest.StartTLS(), alice)
@@ -80,28 +64,6 @@ func TestNetSMTPPlainAuthOverSTARTTLS(t *testing.T) {
 	}
 	if m.Helo != "client.example" {
 		t.Errorf("Helo = %q", m.Helo)
-	}
-}
-
-// send finishes a net/smtp transaction.
-func send(t *testing.T, c *smtp.Client, from, to string) {
-	t.Helper()
-	if err := c.Mail(from); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Rcpt(to); err != nil {
-		t.Fatal(err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte(simpleMsg))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Quit(); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -320,127 +282,6 @@ func TestRequireTLS(t *testing.T) {
 	}
 }
 
-func TestRequireAuthAndWrongCredentials(t *testing.T) {
-	srv := smtptest.NewServer(t, smtptest.RequireAuth(), alice)
-	c := dial(t, srv, 220)
-	if ehlo := c.cmd("EHLO client.example", 250); !strings.Contains(ehlo, "\nAUTH PLAIN LOGIN") {
-		t.Errorf("AUTH not advertised over plain text on loopback:\n%s", ehlo)
-	}
-	if text := c.cmd("MAIL FROM:<a@example.com>", 530); text != "5.7.0 Authentication required" {
-		t.Errorf("MAIL: %q", text)
-	}
-	plainIR := func(id, user, pass string) string {
-		return base64.StdEncoding.EncodeToString([]byte(id + "\x00" + user + "\x00" + pass))
-	}
-	if text := c.cmd("AUTH PLAIN "+plainIR("", "alice", "wrong"), 535); text != "5.7.8 Authentication credentials invalid" {
-		t.Errorf("wrong password: %q", text)
-	}
-	c.cmd("AUTH PLAIN "+plainIR("", "mallory", "s3cret!"), 535)
-	c.cmd("AUTH PLAIN "+plainIR("bob", "alice", "s3cret!"), 535) // acting as another
-	c.cmd("AUTH CRAM-MD5", 504)
-	// LOGIN without an initial response, step by step; then cancelled.
-	if text := c.cmd("AUTH LOGIN", 334); text != "VXNlcm5hbWU6" {
-		t.Errorf("first LOGIN challenge %q, want Username:", text)
-	}
-	c.cmd(base64.StdEncoding.EncodeToString([]byte("alice")), 334)
-	c.cmd("*", 501)
-	// PLAIN without an initial response.
-	c.cmd("AUTH PLAIN", 334)
-	c.cmd(plainIR("", "alice", "s3cret!"), 235)
-	c.cmd("AUTH PLAIN "+plainIR("", "alice", "s3cret!"), 503) // once per session
-	c.transaction("a@example.com", []string{"b@example.org"}, simpleMsg)
-
-	var got []string
-	for _, r := range srv.Rejections() {
-		got = append(got, r.String())
-	}
-	want := []string{
-		"MAIL a@example.com: 530 5.7.0 Authentication required",
-		"AUTH PLAIN: 535 5.7.8 Authentication credentials invalid",
-		"AUTH PLAIN: 535 5.7.8 Authentication credentials invalid",
-		"AUTH PLAIN: 535 5.7.8 Authorization identity must be the user name",
-		"AUTH CRAM-MD5: 504 5.7.4 Unsupported authentication mechanism",
-		"AUTH LOGIN: 501 5.0.0 Negotiation cancelled",
-		"AUTH PLAIN: 503 5.5.1 Already authenticated",
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("rejections:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if srv.Messages()[0].AuthUser != "alice" {
-		t.Errorf("AuthUser = %q", srv.Messages()[0].AuthUser)
-	}
-	if tr := srv.Transcript(); strings.Contains(tr, plainIR("", "alice", "s3cret!")) || strings.Contains(tr, "s3cret") {
-		t.Errorf("transcript shows a secret:\n%s", tr)
-	}
-}
-
-func TestOverlongSASLLineCancelsTheExchange(t *testing.T) {
-	srv := smtptest.NewServer(t, alice)
-	c := dial(t, srv, 220)
-	c.cmd("EHLO client.example", 250)
-	c.cmd("AUTH LOGIN", 334)
-	c.cmd(strings.Repeat("A", 20000), 501) // past RFC 4954's 12288: go-smtp is told "*"
-	c.cmd("NOOP", 250)
-	if r := srv.Rejections(); len(r) != 1 || r[0].Stage != smtptest.StageAuth || r[0].Arg != "LOGIN" || r[0].Command != "AUTH LOGIN" {
-		t.Errorf("Rejections() = %+v", r)
-	}
-	if strings.Contains(srv.Transcript(), "AAAAAAAA") {
-		t.Error("the transcript shows the SASL line")
-	}
-}
-
-func TestAuthRequiresTLS(t *testing.T) {
-	srv := smtptest.NewServer(t, smtptest.StartTLS(), smtptest.AuthRequiresTLS(), alice)
-	c := dial(t, srv, 220)
-	if ehlo := c.cmd("EHLO client.example", 250); strings.Contains(ehlo, "AUTH") {
-		t.Errorf("AUTH advertised before TLS:\n%s", ehlo)
-	}
-	if text := c.cmd("AUTH PLAIN AGFsaWNlAHMzY3JldCE=", 538); text != "5.7.11 Encryption required for requested authentication mechanism" {
-		t.Errorf("AUTH over plain text: %q", text)
-	}
-	c.cmd("MAIL FROM:<a@example.com>", 250) // mail itself is allowed
-	c.cmd("RSET", 250)
-	c.startTLS(srv.ClientTLSConfig())
-	c.cmd("EHLO client.example", 250)
-	c.cmd("AUTH PLAIN AGFsaWNlAHMzY3JldCE=", 235)
-}
-
-func TestAuthenticateHook(t *testing.T) {
-	var calls atomic.Int32
-	srv := smtptest.NewServer(t, smtptest.Hooks{
-		Authenticate: func(mech, user, pass string) error {
-			if calls.Add(1) == 3 {
-				return errors.New("third attempt fails")
-			}
-			if user == "anyone" {
-				return nil // any password
-			}
-			return &gosmtp.SMTPError{Code: 454, EnhancedCode: gosmtp.EnhancedCode{4, 7, 0}, Message: "auth backend down"}
-		},
-	})
-	try := func(user, pass string) error {
-		c, err := gosmtp.Dial(srv.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.Auth(sasl.NewPlainClient("", user, pass))
-	}
-	if err := try("anyone", "whatever"); err != nil {
-		t.Errorf("first: %v", err)
-	}
-	var se *gosmtp.SMTPError
-	if err := try("other", "x"); !errors.As(err, &se) || se.Code != 454 || !se.Temporary() {
-		t.Errorf("second: %v, want the hook's 454", err)
-	}
-	if err := try("anyone", "x"); !errors.As(err, &se) || se.Code != 535 || se.Message != "third attempt fails" {
-		t.Errorf("third: %v, want 535 with the hook's text", err)
-	}
-	if calls.Load() != 3 {
-		t.Errorf("hook called %d times", calls.Load())
-	}
-}
-
 func TestTLSFactsAbsentWithoutTLS(t *testing.T) {
 	srv := smtptest.NewServer(t, alice)
 	c, err := smtp.Dial(srv.Addr())
@@ -527,12 +368,5 @@ with smtplib.SMTP(host, port, timeout=20) as s:
 	}
 	if body, _ := m[0].TextBody(); body != "Body from smtplib.\r\n" {
 		t.Errorf("TextBody %q", body)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
