@@ -102,10 +102,24 @@ func replyCodes(t testing.TB, addr string, stream []byte) []int {
 	return codes
 }
 
+// prologue is what every compared stream sends before the body.
+const prologue = "EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"
+
+// hasLongLine reports whether b has a line (ended by LF) longer than the
+// front's command line limit.
+func hasLongLine(b []byte) bool {
+	for line := range bytes.Lines(b) {
+		if len(bytes.TrimRight(line, "\r\n")) > 2000 {
+			return true
+		}
+	}
+	return false
+}
+
 // compareWithGoSMTP sends the same DATA stream to go-smtp and to smtptest.
 func compareWithGoSMTP(t testing.TB, floor *gosmtp.Server, floorAddr string, kept *keepBackend, srv *smtptest.Server, body []byte) {
 	t.Helper()
-	stream := append([]byte("EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"), body...)
+	stream := append([]byte(prologue), body...)
 	stream = append(stream, "\r\n.\r\nQUIT\r\n"...)
 
 	kept.mu.Lock()
@@ -124,7 +138,7 @@ func compareWithGoSMTP(t testing.TB, floor *gosmtp.Server, floorAddr string, kep
 	}
 
 	// The first message, against the model.
-	modelMsg, _, _ := dataModel(stream[len("EHLO x\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"):])
+	modelMsg, _, _ := dataModel(stream[len(prologue):])
 	if len(got) == 0 || !bytes.Equal(got[0], modelMsg) {
 		t.Fatalf("body %q:\nthe model reads %q\nsmtptest recorded %q", body, modelMsg, got)
 	}
@@ -133,7 +147,17 @@ func compareWithGoSMTP(t testing.TB, floor *gosmtp.Server, floorAddr string, kep
 	}
 	if bytes.Contains(stream, []byte("\r\r")) {
 		// go-smtp's reader may miss the end of the body here (see
-		// dotState): nothing more to compare with it.
+		// wire.DotReader): nothing more to compare with it.
+		return
+	}
+	if _, n, _ := dataModel(stream[len(prologue):]); hasLongLine(stream[len(prologue)+n:]) {
+		// After the body, a command line over 2000 bytes: the front
+		// answers "500 5.5.2 Line too long" where this floor, without a
+		// line limit, parses it (a deliberate difference, see the
+		// README's protocol notes). Only the messages compare.
+		if !slices.EqualFunc(want, got, bytes.Equal) {
+			t.Fatalf("body %q:\ngo-smtp recorded %q\nsmtptest recorded %q", body, want, got)
+		}
 		return
 	}
 	if !bytes.Equal(want[0], modelMsg) {

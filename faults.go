@@ -464,16 +464,7 @@ func faultReply(e *faultEntry, stage Stage) *smtp.SMTPError {
 
 // sleep waits d, or until the connection is closed; it reports whether
 // the whole d passed.
-func (c *conn) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-c.done:
-		return false
-	}
-}
+func (c *conn) sleep(d time.Duration) bool { return sleep(d, c.done) }
 
 // drop closes the connection on purpose, for a fault, and records it as a
 // rejection without a reply. It may run on go-smtp's BDAT goroutine.

@@ -28,12 +28,19 @@ func (l *slowLink) piece() int { return max(1, l.speed/10) }
 // wait waits as long as n bytes take on the link, or until stop; it
 // reports whether the whole time passed.
 func (l *slowLink) wait(n int) bool {
-	t := time.NewTimer(time.Duration(n) * time.Second / time.Duration(l.speed))
+	return sleep(time.Duration(n)*time.Second/time.Duration(l.speed), l.stop)
+}
+
+// sleep waits d, or until stop is closed; it reports whether the whole d
+// passed. Fault delays and the slow link wait with it, so that Close ends
+// every wait at once.
+func sleep(d time.Duration, stop <-chan struct{}) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
-	case <-l.stop:
+	case <-stop:
 		return false
 	}
 }
