@@ -76,10 +76,5 @@ func (s *Server) emit(ev Event) {
 	if s.cfg.onEvent == nil {
 		return
 	}
-	s.eventMu.Lock()
-	defer s.eventMu.Unlock()
-	if s.eventsOff {
-		return
-	}
-	s.cfg.onEvent(ev)
+	s.events.pass(func() { s.cfg.onEvent(ev) })
 }

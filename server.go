@@ -52,11 +52,8 @@ type Server struct {
 
 	userCode hookTracker // the hooks and message bodies running, for Close
 
-	logMu   sync.Mutex // guards logsOff and serializes reports
-	logsOff bool       // after Close: nothing more reaches the test
-
-	eventMu   sync.Mutex // serializes OnEvent calls; guards eventsOff
-	eventsOff bool       // after Close: no more events
+	logs   gate // reports to the test (or the standard logger), one at a time, none after Close
+	events gate // OnEvent calls, one at a time, none after Close
 
 	draining atomic.Bool   // Shutdown has begun; read on every command
 	drained  chan struct{} // closed when the last connection ends while draining; guarded by mu
@@ -395,12 +392,8 @@ func (s *Server) close() {
 		s.errorf("smtptest: Close: %s still running after %v; the server stopped waiting, and what it returns is discarded", s.userCode.describe(), s.cfg.closeTimeout)
 	}
 
-	s.logMu.Lock()
-	s.logsOff = true
-	s.logMu.Unlock()
-	s.eventMu.Lock()
-	s.eventsOff = true
-	s.eventMu.Unlock()
+	s.logs.shut()
+	s.events.shut()
 }
 
 // greetEarly reports whether a new connection can be greeted from the
@@ -479,26 +472,45 @@ func addrPort(a net.Addr) netip.AddrPort {
 // errorf reports a bug in the test (a hook that panicked, a hook stuck at
 // Close): t.Errorf while the test runs, the standard logger without a test.
 func (s *Server) errorf(format string, args ...any) {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	if s.logsOff {
-		return
-	}
-	if s.t != nil {
-		s.t.Errorf(format, args...)
-	} else {
-		log.Printf(format, args...)
-	}
+	s.logs.pass(func() {
+		if s.t != nil {
+			s.t.Errorf(format, args...)
+		} else {
+			log.Printf(format, args...)
+		}
+	})
 }
 
 // logf logs to the test while it runs; without a test it logs nothing.
 func (s *Server) logf(format string, args ...any) {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	if s.logsOff || s.t == nil {
+	if s.t == nil {
 		return
 	}
-	s.t.Logf(format, args...)
+	s.logs.pass(func() { s.t.Logf(format, args...) })
+}
+
+// gate lets calls through one at a time until it is shut (at Close):
+// after that nothing passes, so nothing reaches a finished test or an
+// OnEvent function whose server has closed.
+type gate struct {
+	mu      sync.Mutex // held while a call passes
+	shutNow bool
+}
+
+// pass calls f, unless the gate is shut; calls never overlap.
+func (g *gate) pass(f func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.shutNow {
+		f()
+	}
+}
+
+// shut waits for a call passing, and lets no other through.
+func (g *gate) shut() {
+	g.mu.Lock()
+	g.shutNow = true
+	g.mu.Unlock()
 }
 
 // smtpLog routes go-smtp's error log to the test.
