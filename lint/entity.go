@@ -1,0 +1,116 @@
+package lint
+
+import (
+	"bytes"
+	"strings"
+)
+
+// The parser here is written for the linter rather than taken from
+// go-message: a linter needs the raw bytes and their offsets (for Line),
+// and must see what a forgiving parser repairs silently.
+
+// field is one header field as written.
+type field struct {
+	name  string // as written
+	key   string // lower case
+	value []byte // unfolded: the CRLFs before continuation lines removed
+	off   int    // offset of its first line in the data
+}
+
+// entity is a message or a MIME part: its header fields and where its body
+// is in the data.
+type entity struct {
+	part      string
+	fields    []field
+	bodyStart int // == end when there is no body
+	end       int
+}
+
+// get returns the fields with key (lower case).
+func (e *entity) get(key string) []field {
+	var out []field
+	for _, f := range e.fields {
+		if f.key == key {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// first returns the value of the first field with key, and whether there
+// is one.
+func (e *entity) first(key string) (field, bool) {
+	for _, f := range e.fields {
+		if f.key == key {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+// parseHeader reads the header section of the entity at data[start:end].
+func (c *checker) parseHeader(start, end int, part string) *entity {
+	e := &entity{part: part, bodyStart: end, end: end}
+	var longs, longOff int
+	var longLine []byte
+	for p := start; p < end; {
+		lineEnd := end
+		next := end
+		if i := bytes.IndexByte(c.data[p:end], '\n'); i >= 0 {
+			lineEnd, next = p+i, p+i+1
+		}
+		line := bytes.TrimSuffix(c.data[p:lineEnd], []byte("\r"))
+		if len(line) == 0 { // the empty line: the body follows
+			e.bodyStart = next
+			break
+		}
+		if len(line) > 78 && len(line) <= 998 {
+			if longs == 0 {
+				longOff, longLine = p, line
+			}
+			longs++
+		}
+		switch {
+		case line[0] == ' ' || line[0] == '\t':
+			if len(e.fields) == 0 {
+				c.add("header/malformed", part, p, "the header begins with a continuation line: %s", quote(line))
+			} else {
+				f := &e.fields[len(e.fields)-1]
+				f.value = append(f.value, line...)
+			}
+		default:
+			colon := bytes.IndexByte(line, ':')
+			if colon < 0 {
+				c.add("header/malformed", part, p, "a header line without a colon (is the empty line before the body missing?): %s", quote(line))
+				break
+			}
+			name := line[:colon]
+			if !validFieldName(name) {
+				c.add("header/field-name", part, p, "field name %s is not printable ASCII without spaces", quote(name))
+			}
+			value := bytes.TrimLeft(line[colon+1:], " \t")
+			e.fields = append(e.fields, field{name: string(name), key: strings.ToLower(strings.TrimSpace(string(name))), value: bytes.Clone(value), off: p})
+		}
+		p = next
+	}
+	if longs > 0 {
+		more := ""
+		if longs > 1 {
+			more = " (and " + itoa(longs-1) + " more)"
+		}
+		c.add("line/long", part, longOff, "header line of %d octets, more than 78 (fold it): %s%s", len(longLine), quote(longLine), more)
+	}
+	return e
+}
+
+func validFieldName(name []byte) bool {
+	if len(name) == 0 {
+		return false
+	}
+	for _, b := range name {
+		if b < 33 || b > 126 {
+			return false
+		}
+	}
+	return true
+}

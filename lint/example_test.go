@@ -1,0 +1,43 @@
+package lint_test
+
+import (
+	"fmt"
+
+	"github.com/smtptest/smtptest/lint"
+)
+
+// Check reports what a receiver would object to, line by line.
+func ExampleCheck() {
+	msg := "From: App <app@example.com>\n" + // bare LF line endings
+		"To: ann@example.org\n" +
+		"Subject: Café\n" + // raw 8-bit, not RFC 2047-encoded
+		"\n" +
+		"Hello.\n"
+	for _, p := range lint.Check([]byte(msg)) {
+		fmt.Println(p)
+	}
+	// Output:
+	// error header/date-missing (RFC 5322 3.6): the message has no Date field
+	// warning header/message-id-missing (RFC 5322 3.6.4): the message has no Message-ID (a SHOULD of RFC 5322 3.6.4, but Gmail rejects mail without one from bulk senders; a submission server may add one)
+	// line 1: error line/bare-lf (RFC 5322 2.3): line ends in a bare LF instead of CRLF: "From: App <app@example.com>\n" (and 4 more)
+	// line 3: error header/8bit (RFC 6532 3.2): Subject has raw non-ASCII bytes "Café"; encode it (RFC 2047) or send over SMTPUTF8
+}
+
+// The bulk-sender profile requires one-click unsubscription (RFC 8058).
+func ExampleBulkSender() {
+	msg := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
+		"From: News <news@example.com>\r\n" +
+		"To: ann@example.org\r\n" +
+		"Subject: This week\r\n" +
+		"Message-ID: <week49@example.com>\r\n" +
+		"List-Unsubscribe: <mailto:unsubscribe@example.com>\r\n" +
+		"\r\n" +
+		"News.\r\n"
+	fmt.Println(len(lint.Check([]byte(msg))), "problems by default")
+	for _, p := range lint.Check([]byte(msg), lint.BulkSender()) {
+		fmt.Println(p.Rule, p.Severity)
+	}
+	// Output:
+	// 0 problems by default
+	// list/one-click-missing error
+}

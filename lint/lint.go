@@ -1,0 +1,186 @@
+// Package lint tells whether a message is well formed: the bytes a client
+// sent after DATA (dot-unstuffed, as smtptest's Message.Data holds them)
+// in, the problems out. It checks what RFC 5322, the MIME RFCs and the
+// big receivers require, the bugs that pass every assertion a test thought
+// to write and then reach Gmail as "550-5.7.1 ... not RFC 5322 compliant":
+// a missing Date or Message-ID, a bare LF, a 1,200-octet line, an 8-bit
+// Subject without RFC 2047 encoding, a multipart body whose closing
+// boundary is missing.
+//
+// Every rule has a stable id ("header/date-missing", "line/bare-lf", ...),
+// a Severity and the place it comes from (Rules lists them all). Error
+// means an RFC MUST, or a rejection by a major receiver; Warning a SHOULD,
+// or a known harm to delivery. What the SMTP envelope allows (SMTPUTF8,
+// BODY=8BITMIME) is given as options; the opt-in [BulkSender] profile adds
+// the Gmail and Yahoo 2024 requirements for bulk senders.
+//
+// The package imports nothing of smtptest; smtptest and its assert
+// package use it (assert.WellFormed, smtptest.RejectMalformed).
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Severity says how bad a [Problem] is.
+type Severity int
+
+const (
+	// Warning: a SHOULD of an RFC, or something known to hurt delivery.
+	Warning Severity = iota + 1
+	// Error: a MUST of an RFC, or something major receivers reject.
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Warning:
+		return "warning"
+	case Error:
+		return "error"
+	}
+	return "Severity(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Problem is one thing wrong with a message.
+type Problem struct {
+	Rule     string   // stable id, "area/what": see Rules
+	Severity Severity // Error or Warning
+	Ref      string   // where the rule comes from: "RFC 5322 3.6", ...
+	Part     string   // MIME part path: "" for the top level, "1", "1.2", ...
+	Line     int      // 1-based line of the data where it shows; 0 if none
+	Text     string   // one sentence for a person, quoting the offending bytes (cut short)
+}
+
+// String formats p on one line: "line 3: error header/date-syntax (RFC
+// 5322 3.3): ...".
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Part != "" {
+		fmt.Fprintf(&b, "part %s: ", p.Part)
+	}
+	fmt.Fprintf(&b, "%s %s (%s): %s", p.Severity, p.Rule, p.Ref, p.Text)
+	return b.String()
+}
+
+// An Option changes what Check allows or requires.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	smtputf8     bool
+	eightBitMIME bool
+	bulk         bool
+	ignore       map[string]bool
+}
+
+// SMTPUTF8 says the message went over SMTPUTF8 (RFC 6531): raw UTF-8 in
+// header fields is allowed (RFC 6532), as long as it is valid UTF-8.
+func SMTPUTF8() Option { return optionFunc(func(c *config) { c.smtputf8 = true }) }
+
+// EightBitMIME says the message was sent with BODY=8BITMIME (RFC 6152):
+// 8-bit bytes in bodies are allowed.
+func EightBitMIME() Option { return optionFunc(func(c *config) { c.eightBitMIME = true }) }
+
+// BulkSender adds the requirements Gmail and Yahoo set for bulk senders
+// in 2024: a Message-ID (an Error rather than a Warning), a
+// List-Unsubscribe header with an https URI, and RFC 8058 one-click
+// unsubscription (List-Unsubscribe-Post: List-Unsubscribe=One-Click).
+func BulkSender() Option { return optionFunc(func(c *config) { c.bulk = true }) }
+
+// Ignore leaves out the problems of these rules (ids as in Rules).
+func Ignore(rules ...string) Option {
+	return optionFunc(func(c *config) {
+		if c.ignore == nil {
+			c.ignore = map[string]bool{}
+		}
+		for _, r := range rules {
+			c.ignore[r] = true
+		}
+	})
+}
+
+// Check reports what is wrong with one message: the bytes a client sent
+// after DATA, dot-unstuffed. The problems come in the order of the data
+// (message-wide ones, such as a missing Date, first). Check never panics,
+// never changes data, and costs time linear in len(data).
+func Check(data []byte, opts ...Option) []Problem {
+	var c checker
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c.cfg)
+		}
+	}
+	c.data = data
+	c.lineStarts = lineStarts(data)
+	c.checkLines()
+	c.checkEntity(0, len(data), "", 0)
+	slices.SortStableFunc(c.problems, func(a, b Problem) int { return a.Line - b.Line })
+	return c.problems
+}
+
+// checker holds the state of one Check.
+type checker struct {
+	cfg        config
+	data       []byte
+	lineStarts []int // offset of each line's first byte
+	problems   []Problem
+	top        *entity // the top-level entity, once parsed
+	lastMedia  string  // the media type of the entity checked last
+}
+
+// add records a problem of rule at offset off of the data (-1: none).
+func (c *checker) add(rule, part string, off int, format string, args ...any) {
+	if c.cfg.ignore[rule] {
+		return
+	}
+	r := ruleByID[rule]
+	sev := r.Severity
+	if rule == "header/message-id-missing" && c.cfg.bulk {
+		sev = Error
+	}
+	c.problems = append(c.problems, Problem{
+		Rule: rule, Severity: sev, Ref: r.Ref, Part: part, Line: c.lineOf(off),
+		Text: fmt.Sprintf(format, args...),
+	})
+}
+
+// lineOf returns the 1-based line of offset off, or 0 for off < 0.
+func (c *checker) lineOf(off int) int {
+	if off < 0 {
+		return 0
+	}
+	i, _ := slices.BinarySearch(c.lineStarts, off+1)
+	return i
+}
+
+// lineStarts returns the offset of the first byte of each line (lines end
+// at LF).
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, b := range data {
+		if b == '\n' && i+1 < len(data) {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// quote shows b for a person: cut to 60 bytes, control characters and
+// invalid UTF-8 escaped.
+func quote(b []byte) string {
+	const max = 60
+	if len(b) > max {
+		return strconv.Quote(string(b[:max])) + "..."
+	}
+	return strconv.Quote(string(b))
+}

@@ -1,0 +1,71 @@
+package lint
+
+// Rule describes one check of [Check]: its stable id, its severity, where
+// it comes from, and what it means.
+type Rule struct {
+	ID       string
+	Severity Severity
+	Ref      string
+	Doc      string
+}
+
+// Rules lists every rule Check applies, in the order of this table. Ids
+// are stable: a test may Ignore one.
+var Rules = []Rule{
+	{"line/too-long", Error, "RFC 5322 2.1.1", "a line longer than 998 octets (without its CRLF)"},
+	{"line/long", Warning, "RFC 5322 2.1.1", "a header line longer than 78 octets"},
+	{"line/bare-lf", Error, "RFC 5322 2.3", "an LF without CR before it; receivers reject it (RFC 5321 2.3.8)"},
+	{"line/bare-cr", Error, "RFC 5322 2.3", "a CR without LF after it"},
+	{"line/nul", Error, "RFC 5322 2.3", "a NUL byte"},
+
+	{"header/malformed", Error, "RFC 5322 2.2", "a header line that is no field (no colon) and no continuation"},
+	{"header/field-name", Error, "RFC 5322 2.2", "a field name that is not printable ASCII"},
+	{"header/date-missing", Error, "RFC 5322 3.6", "no Date field"},
+	{"header/from-missing", Error, "RFC 5322 3.6", "no From field"},
+	{"header/duplicate", Error, "RFC 5322 3.6", "a field that may appear once appears more often (Date, From, Sender, Reply-To, To, Cc, Bcc, Message-ID, In-Reply-To, References, Subject)"},
+	{"header/date-syntax", Error, "RFC 5322 3.3", "a Date that is not an RFC 5322 date-time"},
+	{"header/address-syntax", Error, "RFC 5322 3.4", "an address field (From, Sender, Reply-To, To, Cc, Bcc) that does not parse"},
+	{"header/sender-missing", Error, "RFC 5322 3.6.2", "From has several mailboxes and there is no Sender"},
+	{"header/message-id-missing", Warning, "RFC 5322 3.6.4", "no Message-ID (a SHOULD, but Gmail rejects bulk mail without one: an Error with BulkSender)"},
+	{"header/message-id-syntax", Error, "RFC 5322 3.6.4", "a Message-ID that is not <left@right>"},
+	{"header/8bit", Error, "RFC 6532 3.2", "raw non-ASCII in a header field of a message not sent over SMTPUTF8 (use RFC 2047 encoded-words)"},
+	{"header/invalid-utf8", Error, "RFC 6532 3.2", "raw bytes in a header field that are not valid UTF-8"},
+	{"header/encoded-word-long", Error, "RFC 2047 2", "an encoded-word longer than 75 characters"},
+	{"header/encoded-word-syntax", Error, "RFC 2047 2", "an encoded-word that does not decode"},
+	{"header/encoded-word-charset", Warning, "RFC 2047 2", "an encoded-word in a charset readers may not know"},
+
+	{"mime/version-missing", Error, "RFC 2045 4", "MIME fields without MIME-Version: 1.0"},
+	{"mime/content-type-syntax", Error, "RFC 2045 5.1", "a Content-Type that does not parse"},
+	{"mime/charset-unknown", Warning, "RFC 2045 5.1", "a charset readers may not know"},
+	{"mime/encoding-unknown", Error, "RFC 2045 6.1", "a Content-Transfer-Encoding that is not 7bit, 8bit, binary, quoted-printable or base64"},
+	{"mime/base64", Error, "RFC 2045 6.8", "base64 data with bytes outside its alphabet"},
+	{"mime/quoted-printable", Error, "RFC 2045 6.7", "quoted-printable data with a malformed escape"},
+	{"mime/encoded-line-long", Error, "RFC 2045 6.7", "a line of base64 or quoted-printable data longer than 76 characters"},
+	{"body/8bit", Error, "RFC 6152 3", "8-bit bytes in a 7bit body (no Content-Transfer-Encoding, or 7bit) sent without BODY=8BITMIME"},
+	{"body/8bit-undeclared", Warning, "RFC 2045 6.2", "8-bit bytes in a body sent with BODY=8BITMIME but labelled 7bit"},
+	{"body/8bit-without-8bitmime", Warning, "RFC 6152 3", "a Content-Transfer-Encoding: 8bit body sent without BODY=8BITMIME"},
+	{"mime/boundary-missing", Error, "RFC 2046 5.1.1", "a multipart Content-Type without a boundary"},
+	{"mime/boundary-syntax", Error, "RFC 2046 5.1.1", "a boundary that is not 1 to 70 of the allowed characters"},
+	{"mime/boundary-unclosed", Error, "RFC 2046 5.1.1", "a multipart body without its closing delimiter"},
+	{"mime/no-parts", Error, "RFC 2046 5.1.1", "a multipart body without any part"},
+	{"mime/alternative-order", Warning, "RFC 2046 5.1.4", "a multipart/alternative whose HTML comes before its plain text (the last part is the preferred one)"},
+	{"mime/disposition-syntax", Error, "RFC 2183 2", "a Content-Disposition that does not parse"},
+	{"mime/param-encoded-word", Warning, "RFC 2047 5", "an encoded-word inside a quoted parameter (use RFC 2231: filename*=utf-8''...); most readers decode it"},
+	{"mime/content-id", Warning, "RFC 2045 7", "a Content-ID that is not <left@right>"},
+	{"mime/too-deep", Error, "RFC 2046 5.1", "parts nested deeper than 32 levels"},
+
+	{"list/unsubscribe-syntax", Error, "RFC 2369 3.2", "a List-Unsubscribe that is not a comma-separated list of <URI>s (mailto, http, https)"},
+	{"list/unsubscribe-post-alone", Error, "RFC 8058 3.1", "List-Unsubscribe-Post without List-Unsubscribe"},
+	{"list/unsubscribe-post-syntax", Error, "RFC 8058 3.1", "a List-Unsubscribe-Post that is not List-Unsubscribe=One-Click"},
+	{"list/unsubscribe-missing", Error, "RFC 8058 3.1", "BulkSender: no List-Unsubscribe (Gmail and Yahoo require one-click unsubscription)"},
+	{"list/one-click-missing", Error, "RFC 8058 3.1", "BulkSender: no https URI in List-Unsubscribe, or no List-Unsubscribe-Post: List-Unsubscribe=One-Click"},
+}
+
+// ruleByID finds a rule by its id.
+var ruleByID = func() map[string]Rule {
+	m := make(map[string]Rule, len(Rules))
+	for _, r := range Rules {
+		m[r.ID] = r
+	}
+	return m
+}()
