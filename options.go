@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/smtptest/smtptest/lint"
 )
 
 // An Option configures a [Server] at start. Options are made by the
@@ -61,6 +63,8 @@ type config struct {
 	requireAuth     bool
 	authRequiresTLS bool
 	onEvent         func(Event)
+
+	rejectMalformed []lint.Option // nil: accept malformed mail
 
 	retainMessages     int   // 0: no limit
 	retainMessageBytes int64 // 0: no limit

@@ -129,6 +129,11 @@ func (s *session) Data(r io.Reader) error {
 		RcptOptions: s.rcptOpts,
 		Received:    time.Now(),
 	}
+	if opts := s.srv.cfg.rejectMalformed; opts != nil {
+		if rep := malformed(m, opts); rep != nil {
+			return rep
+		}
+	}
 	hooks := &s.srv.cfg.hooks
 	if h := hooks.Deliver; h != nil {
 		if rep := s.srv.callHook(s.c, "Deliver", &defaultDeliverReply, func() error { return h(m) }); rep != nil {

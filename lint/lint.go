@@ -80,6 +80,7 @@ type config struct {
 	smtputf8     bool
 	eightBitMIME bool
 	bulk         bool
+	strict       bool
 	ignore       map[string]bool
 }
 
@@ -96,6 +97,10 @@ func EightBitMIME() Option { return optionFunc(func(c *config) { c.eightBitMIME 
 // List-Unsubscribe header with an https URI, and RFC 8058 one-click
 // unsubscription (List-Unsubscribe-Post: List-Unsubscribe=One-Click).
 func BulkSender() Option { return optionFunc(func(c *config) { c.bulk = true }) }
+
+// Strict reports every problem as an Error: for tests that hold mail to
+// the SHOULDs too (assert.WellFormed then fails on warnings).
+func Strict() Option { return optionFunc(func(c *config) { c.strict = true }) }
 
 // Ignore leaves out the problems of these rules (ids as in Rules).
 func Ignore(rules ...string) Option {
@@ -145,7 +150,7 @@ func (c *checker) add(rule, part string, off int, format string, args ...any) {
 	}
 	r := ruleByID[rule]
 	sev := r.Severity
-	if rule == "header/message-id-missing" && c.cfg.bulk {
+	if (rule == "header/message-id-missing" && c.cfg.bulk) || c.cfg.strict {
 		sev = Error
 	}
 	c.problems = append(c.problems, Problem{
