@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/assert"
+	"github.com/smtptest/smtptest/lint"
 )
 
 func TestMain(m *testing.M) {
@@ -79,6 +81,7 @@ func hostPort(t *testing.T, srv *smtptest.Server) (string, int) {
 // rawMIME builds the message by hand, for the clients that send bytes.
 func rawMIME(client string) []byte {
 	var b bytes.Buffer
+	fmt.Fprintf(&b, "Date: %s\r\nMessage-ID: <%d.interop@example.com>\r\n", time.Now().Format(time.RFC1123Z), time.Now().UnixNano())
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n", sender, recipient, mime.QEncoding.Encode("utf-8", subject(client)))
 	b.WriteString("Content-Type: multipart/mixed; boundary=outer\r\n\r\n")
 	b.WriteString("--outer\r\nContent-Type: multipart/alternative; boundary=alt\r\n\r\n")
@@ -97,6 +100,7 @@ func TestNetSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	assert.Delivered(t, srv, want("net/smtp", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 }
 
 func TestGoSMTPClient(t *testing.T) {
@@ -111,6 +115,7 @@ func TestGoSMTPClient(t *testing.T) {
 	}
 	c.Quit()
 	assert.Delivered(t, srv, want("go-smtp", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 
 	// BDAT (CHUNKING): go-smtp's client uses it when offered? It does not;
 	// drive it by hand so the interop covers both DATA and BDAT.
@@ -127,6 +132,7 @@ func TestGoSMTPClient(t *testing.T) {
 	nc.SetReadDeadline(time.Now().Add(20 * time.Second))
 	io.Copy(io.Discard, nc)
 	assert.Delivered(t, srv, want("BDAT", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 }
 
 func TestWneessenGoMail(t *testing.T) {
@@ -143,6 +149,7 @@ func TestWneessenGoMail(t *testing.T) {
 	must(t, err)
 	must(t, c.DialAndSend(m))
 	assert.Delivered(t, srv, want("go-mail", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 	if got := srv.Messages()[0].Helo; got != "go-mail.example" {
 		t.Errorf("Helo = %q", got)
 	}
@@ -164,6 +171,7 @@ func TestGomailV2(t *testing.T) {
 	d := gomailv2.Dialer{Host: host, Port: port, LocalName: "gomail.example"}
 	must(t, d.DialAndSend(m))
 	assert.Delivered(t, srv, want("gomail.v2", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 }
 
 func TestJordanWrightEmail(t *testing.T) {
@@ -178,6 +186,7 @@ func TestJordanWrightEmail(t *testing.T) {
 	must(t, err)
 	must(t, e.Send(srv.Addr(), nil))
 	assert.Delivered(t, srv, want("jordan-wright/email", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 }
 
 func TestXhitGoSimpleMail(t *testing.T) {
@@ -196,6 +205,7 @@ func TestXhitGoSimpleMail(t *testing.T) {
 	must(t, m.Error)
 	must(t, m.Send(client))
 	assert.Delivered(t, srv, want("go-simple-mail", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 }
 
 // External programs. A missing program fails the test: .ci/run installs
@@ -259,6 +269,7 @@ func TestCurl(t *testing.T) {
 	run(t, curl, "--silent", "--show-error", "--url", "smtp://"+srv.Addr()+"/curl.example",
 		"--mail-from", sender, "--mail-rcpt", recipient, "--upload-file", msg)
 	assert.Delivered(t, srv, want("curl", true, true))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 	if m := srv.Messages()[0]; m.Helo != "curl.example" {
 		t.Errorf("Helo = %q", m.Helo)
 	}
@@ -277,6 +288,25 @@ func TestSwaks(t *testing.T) {
 		"--body", textBody,
 		"--attach-type", "application/pdf", "--attach-name", attName, "--attach", "@"+att)
 	assert.Delivered(t, srv, want("swaks", false, true))
+	// A true positive, not a false one: swaks puts --body into a part
+	// without Content-Transfer-Encoding (7bit) and does not encode it, so
+	// "café" is 8-bit data in a 7bit part, sent without BODY=8BITMIME.
+	wantErrors(t, srv.Messages()[0], "body/8bit")
+}
+
+// wantErrors checks that the Error problems lint finds in m are exactly
+// these rules (a client's known defect).
+func wantErrors(t *testing.T, m *smtptest.Message, rules ...string) {
+	t.Helper()
+	var got []string
+	for _, p := range m.Lint() {
+		if p.Severity == lint.Error {
+			got = append(got, p.Rule)
+		}
+	}
+	if !slices.Equal(got, rules) {
+		t.Errorf("lint errors %q, want %q:\n%v", got, rules, m.Lint())
+	}
 }
 
 func TestTclSMTP(t *testing.T) {
@@ -306,6 +336,7 @@ mime::finalize $msg -subordinates all
 
 	run(t, tclsh, scriptFile, host, strconv.Itoa(port), att, subject("tcllib"), textBody, "0")
 	assert.Delivered(t, srv, want("tcllib", false, false))
+	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 
 	// tcllib 1.21 (mime 1.7.0) writes a multipart message's Content-Type
 	// with a continuation line that starts with ";" and the boundary twice,
@@ -319,8 +350,12 @@ mime::finalize $msg -subordinates all
 		if !bytes.Contains(m.Data, []byte("\r\n;\r\n")) || !strings.Contains(err.Error(), "malformed MIME header line") {
 			t.Errorf("tcllib multipart: %v\n%q", err, m.Data)
 		}
+		// lint reports the defect (a true positive): the Content-Type does
+		// not parse, and the line ";" is no header field.
+		wantErrors(t, m, "mime/content-type-syntax", "header/malformed")
 	} else {
 		assert.Delivered(t, srv, want("tcllib", false, true))
+		assert.WellFormed(t, srv) // no false positive: a complete message has no Error
 	}
 }
 

@@ -28,7 +28,10 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 	if f, ok := e.first("content-id"); ok && !msgIDSyntax(f.value) {
 		c.add("mime/content-id", part, f.off, "Content-ID %s is not of the form <left@right>", quote(f.value))
 	}
-	if strings.HasPrefix(media, "multipart/") && params != nil { // nil: the Content-Type did not parse
+	if _, ok := e.first("content-type"); ok && params == nil {
+		return // the Content-Type did not parse: the body's structure is unknown
+	}
+	if strings.HasPrefix(media, "multipart/") {
 		if depth >= maxDepth {
 			c.add("mime/too-deep", part, start, "parts are nested deeper than %d levels", maxDepth)
 			return
