@@ -226,3 +226,23 @@ func ExampleWith() {
 	// Output:
 	// true
 }
+
+// WellFormed catches what no expectation asked about: here, a mailer that
+// sends no Date. (Its raw UTF-8 Subject is fine: net/smtp sent it over
+// SMTPUTF8, which the server offers.)
+func ExampleWellFormed() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		msg := "From: App <noreply@example.com>\r\nTo: ann@example.org\r\nSubject: Café\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n"
+		if err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		assert.WellFormed(t, srv)
+	})
+	// Output:
+	// assert.WellFormed: 1 error(s), 0 warning(s) in 1 message(s):
+	// message 1 (from <noreply@example.com> to <ann@example.org> subject "Café" (109 bytes, conn 1)):
+	//   error header/date-missing (RFC 5322 3.6): the message has no Date field
+	// Fake: smtptest server 127.0.0.1:[port] (made at example_test.go:235): SMTP transcript:
+	// [...]
+}

@@ -6,6 +6,7 @@ package tbtest
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -161,9 +162,13 @@ func Example(f func(t testing.TB)) {
 	tb.run(func() { f(tb) })
 }
 
+// loopbackPort is a server's address, whose port changes from run to run.
+var loopbackPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+
 // printed makes s stable for an Example's output.
 func printed(s string) string {
 	s = strings.ReplaceAll(s, "\u00a0", " ")
+	s = loopbackPort.ReplaceAllString(s, "127.0.0.1:[port]")
 	if i := strings.Index(s, "SMTP transcript:\n"); i >= 0 {
 		s = s[:i] + "SMTP transcript:\n[...]"
 	}
