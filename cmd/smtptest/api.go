@@ -251,10 +251,30 @@ type detailJSON struct {
 	HTML        *string             `json:"html"`
 	Attachments []attachmentJSON    `json:"attachments"`
 	Errors      map[string]string   `json:"errors,omitempty"` // what could not be read, by part
+	Problems    []problemJSON       `json:"problems"`         // what package lint finds wrong with it
+}
+
+// problemJSON is a lint.Problem.
+type problemJSON struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Ref      string `json:"ref"`
+	Part     string `json:"part,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Text     string `json:"text"`
+}
+
+// problems lints m with what its envelope allows.
+func problems(m *smtptest.Message) []problemJSON {
+	out := []problemJSON{}
+	for _, p := range m.Lint() {
+		out = append(out, problemJSON{p.Rule, p.Severity.String(), p.Ref, p.Part, p.Line, p.Text})
+	}
+	return out
 }
 
 func detail(m *smtptest.Message) detailJSON {
-	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}}
+	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}, Problems: problems(m)}
 	if h, err := m.Header(); err != nil {
 		d.Errors["headers"] = err.Error()
 	} else {

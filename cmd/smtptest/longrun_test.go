@@ -3,10 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/smtp"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -368,4 +372,53 @@ func TestWarnsWhenNotOnLoopback(t *testing.T) {
 			t.Errorf("%s: warned %v, want %v (%q)", addr, got, warn, errOut.String())
 		}
 	}
+}
+
+// TestLintInOutputAndAPI: the message line counts lint problems, the JSON
+// event and the API list them, and -reject-malformed refuses.
+func TestLintInOutputAndAPI(t *testing.T) {
+	p := start(t, "-json", "-http", "127.0.0.1:0")
+	if err := p.send("app@example.com", []string{"ann@example.org"}, msg); err != nil { // msg has no Date
+		t.Fatal(err)
+	}
+	var ev struct {
+		Event    string
+		Problems []problemJSON
+	}
+	for ev.Event != "message" {
+		if err := json.Unmarshal([]byte(p.line()), &ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(ev.Problems) == 0 || ev.Problems[0].Rule != "header/date-missing" || ev.Problems[0].Severity != "error" {
+		t.Errorf("message event problems %+v", ev.Problems)
+	}
+	resp, err := http.Get(p.api + "/api/messages/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d detailJSON
+	json.NewDecoder(resp.Body).Decode(&d)
+	resp.Body.Close()
+	if len(d.Problems) == 0 || d.Problems[0].Rule != "header/date-missing" {
+		t.Errorf("API problems %+v", d.Problems)
+	}
+	p.stop(syscall.SIGTERM)
+
+	q := start(t, "-reject-malformed")
+	var tp *textproto.Error
+	if err := q.send("app@example.com", []string{"ann@example.org"}, msg); !errors.As(err, &tp) || tp.Code != 550 || !strings.Contains(tp.Msg, "no Date field (RFC 5322 3.6)") {
+		t.Errorf("-reject-malformed: %v", err)
+	}
+	complete := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n" + msg
+	if err := q.send("app@example.com", []string{"ann@example.org"}, complete); err != nil {
+		t.Errorf("a complete message: %v", err)
+	}
+	if l := q.line(); !strings.Contains(l, "refused") || !strings.Contains(l, "550 5.7.1") {
+		t.Errorf("line %q", l)
+	}
+	if l := q.line(); !strings.Contains(l, "message 2:") || strings.Contains(l, "lint problem") {
+		t.Errorf("line %q", l)
+	}
+	q.stop(syscall.SIGTERM)
 }

@@ -58,6 +58,13 @@ DESCRIPTION
     (the client retries) and the error is printed: nothing is lost
     silently.
 
+LINT
+    Each message is checked by package lint (RFC 5322, MIME, bulk-sender
+    rules: see the README's table): its line says how many problems it has,
+    the -json message event and GET /api/messages/{id} list them (rule,
+    severity, ref, part, line, text). -reject-malformed refuses a message
+    with an error problem: "550 5.7.1 <problem> (<RFC>)", nothing kept.
+
 LIMITS
     Memory stays bounded on a long run: the last -max-messages messages
     (and at most -max-store-bytes of them) are kept, the transcripts of
@@ -174,6 +181,7 @@ type config struct {
 	json, quiet, printData   bool
 	httpAddr                 string
 	shutdownTimeout          time.Duration
+	rejectMalformed          bool
 }
 
 // stringsFlag collects a flag given several times.
@@ -230,6 +238,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the ready line and errors")
 	fs.BoolVar(&c.printData, "print-data", false, "print each whole message after its line (JSON: a data field)")
 	fs.StringVar(&c.httpAddr, "http", "", "serve the HTTP API on `host:port` (off by default)")
+	fs.BoolVar(&c.rejectMalformed, "reject-malformed", false, "refuse a message that is not well formed (a lint error, see LINT) with 550 5.7.1, as Gmail does")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, wait up to `duration` for messages in flight")
 }
 
@@ -468,6 +477,9 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 	}
 	if c.seedSet {
 		opts = append(opts, smtptest.Seed(c.seed))
+	}
+	if c.rejectMalformed {
+		opts = append(opts, smtptest.RejectMalformed())
 	}
 	return opts, nil
 }

@@ -106,8 +106,9 @@ type messageEvent struct {
 	Event string `json:"event"`
 	Time  string `json:"time"`
 	summaryJSON
-	File string  `json:"file,omitempty"`
-	Data *string `json:"data,omitempty"`
+	Problems []problemJSON `json:"problems"` // what package lint finds wrong with it
+	File     string        `json:"file,omitempty"`
+	Data     *string       `json:"data,omitempty"`
 }
 
 type rejectionEvent struct {
@@ -197,11 +198,23 @@ func (p *printer) acceptError(ev smtptest.Event) {
 }
 
 func (p *printer) message(m *smtptest.Message) {
-	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary())}
+	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary()), Problems: problems(m)}
 	if p.files != nil {
 		ev.File = p.files.fileOf(m)
 	}
 	line := fmt.Sprintf("%s message %d: %s", ev.Time, ev.ID, m)
+	if n := len(ev.Problems); n > 0 {
+		errs := 0
+		for _, pr := range ev.Problems {
+			if pr.Severity == "error" {
+				errs++
+			}
+		}
+		line += fmt.Sprintf(", %d lint problem(s) (%d error(s)): %s", n, errs, ev.Problems[0].Rule)
+		if n > 1 {
+			line += ", ..."
+		}
+	}
 	if ev.File != "" {
 		line += ", saved as " + ev.File
 	}
