@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	gosmtp "github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/smtptest/smtptest"
@@ -134,6 +135,15 @@ func Example_tableDriven() {
 			mail:    nil, // sendWelcome does not retry
 			refused: []assert.Rejection{{Stage: smtptest.StageEndOfData, Code: 451, Text: assert.Containing("try again")}},
 		},
+		{
+			// sendWelcome writes no Date: a receiver that checks, as Gmail
+			// does, refuses the mail, and the sender must report it.
+			name:    "malformed mail is refused",
+			server:  []smtptest.Option{smtptest.RejectMalformed()},
+			users:   []string{"ann@example.org"},
+			wantErr: true,
+			refused: []assert.Rejection{{Stage: smtptest.StageEndOfData, Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Text: assert.Containing("no Date field")}},
+		},
 	}
 	for _, tt := range tests {
 		runTest(func(t testing.TB) { // t.Run(tt.name, func(t *testing.T) {
@@ -154,6 +164,7 @@ func Example_tableDriven() {
 	// two users, in order true
 	// refused recipient stops the run true
 	// temporary failure of the first delivery true
+	// malformed mail is refused true
 }
 
 // Within waits for mail sent in the background, waking as each message
