@@ -297,11 +297,40 @@ func (c *conn) Close() error {
 		// Bounded: a client that does not read must not hold up the end.
 		c.stream.SetWriteDeadline(time.Now().Add(time.Second))
 		c.flush()
+		if c.r < c.w {
+			c.linger()
+		}
 	}
 	err := c.stream.Close()
 	c.srv.connClosed(c)
 	return err
 }
+
+// linger ends a session that closes with the client's input unread (it
+// pipelined commands past the one that ended it, such as go-smtp's "too
+// many errors"): closing a socket with unread input makes the kernel send
+// a reset, which can destroy the last replies before the client reads
+// them. So the front says it is done writing, and reads and drops what
+// the client still sends, briefly, before it closes.
+func (c *conn) linger() {
+	tc, ok := c.sock.(*net.TCPConn)
+	if !ok || c.stream != c.sock { // TLS: its close_notify is the end
+		return
+	}
+	tc.CloseWrite()
+	tc.SetReadDeadline(time.Now().Add(lingerBound))
+	var scratch [4096]byte
+	for n := 0; n < 1<<20; {
+		k, err := tc.Read(scratch[:])
+		n += k
+		if err != nil {
+			return
+		}
+	}
+}
+
+// lingerBound is how long linger reads what a client still sends.
+const lingerBound = 200 * time.Millisecond
 
 // dataLine stands for the DATA command once its body is being read.
 var dataLine = []byte("DATA")

@@ -254,6 +254,6 @@ func ExampleWellFormed() {
 	// assert.WellFormed: 1 error(s), 0 warning(s) in 1 message(s):
 	// message 1 (from <noreply@example.com> to <ann@example.org> subject "Café" (109 bytes, conn 1)):
 	//   error header/date-missing (RFC 5322 3.6): the message has no Date field
-	// Fake: smtptest server 127.0.0.1:[port] (made at example_test.go:235): SMTP transcript:
+	// Fake: smtptest server 127.0.0.1:[port] (made at example_test.go): SMTP transcript:
 	// [...]
 }

@@ -156,19 +156,25 @@ func (tb *TB) Text() string {
 // that prints what f logs and reports to standard output, so that a
 // runnable Example can show a failure in its checked output. The printed
 // text is made the same on every run: go-cmp's random no-break spaces
-// become spaces, and an SMTP transcript (ports, times) becomes "[...]".
+// become spaces, ports "[port]", "(made at file:line)" loses its line, and
+// an SMTP transcript (ports, times) becomes "[...]".
 func Example(f func(t testing.TB)) {
 	tb := &TB{print: true}
 	tb.run(func() { f(tb) })
 }
 
-// loopbackPort is a server's address, whose port changes from run to run.
-var loopbackPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+// loopbackPort is a server's address, whose port changes from run to run;
+// madeAt where a server was made, whose line changes with every edit.
+var (
+	loopbackPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	madeAt       = regexp.MustCompile(`\(made at ([^:()]+):\d+\)`)
+)
 
 // printed makes s stable for an Example's output.
 func printed(s string) string {
 	s = strings.ReplaceAll(s, "\u00a0", " ")
 	s = loopbackPort.ReplaceAllString(s, "127.0.0.1:[port]")
+	s = madeAt.ReplaceAllString(s, "(made at $1)")
 	if i := strings.Index(s, "SMTP transcript:\n"); i >= 0 {
 		s = s[:i] + "SMTP transcript:\n[...]"
 	}
