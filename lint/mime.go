@@ -114,6 +114,8 @@ func (c *checker) checkParams(part string, f field) {
 		quoted := v[i+1 : i+1+j]
 		if bytes.Contains(quoted, []byte("=?")) && bytes.Contains(quoted, []byte("?=")) {
 			c.add("mime/param-encoded-word", part, f.off, "%s has an encoded-word inside a quoted parameter, %s; use RFC 2231 (name*=utf-8''...)", f.name, quote(quoted))
+		} else if len(quoted) > 60 {
+			c.add("mime/param-long", part, f.off, "%s has a parameter of %d characters, %s; split it with RFC 2231 continuations (name*0=...; name*1=...)", f.name, len(quoted), quote(quoted))
 		}
 		v = v[i+1+j+1:]
 	}
@@ -151,6 +153,7 @@ func (c *checker) checkMultipart(e *entity, media string, params map[string]stri
 	delim := []byte("--" + boundary)
 	var parts [][2]int // [start, end) of each part
 	partStart, closed := -1, false
+	inBody := false // the boundary-in-body problem was reported
 	for p := e.bodyStart; p < e.end && !closed; {
 		next := e.end
 		if i := bytes.IndexByte(c.data[p:e.end], '\n'); i >= 0 {
@@ -168,6 +171,9 @@ func (c *checker) checkMultipart(e *entity, media string, params map[string]stri
 					parts = append(parts, [2]int{partStart, precedingBreak(c.data, partStart, p)})
 				}
 				partStart, closed = next, isClose
+			} else if !inBody {
+				c.add("mime/boundary-in-body", e.part, p, "a line in the body starts with the boundary but is no delimiter: %s", quote(line))
+				inBody = true
 			}
 		}
 		p = next

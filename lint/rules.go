@@ -46,11 +46,13 @@ var Rules = []Rule{
 	{"body/8bit-without-8bitmime", Warning, "RFC 6152 3", "a Content-Transfer-Encoding: 8bit body sent without BODY=8BITMIME"},
 	{"mime/boundary-missing", Error, "RFC 2046 5.1.1", "a multipart Content-Type without a boundary"},
 	{"mime/boundary-syntax", Error, "RFC 2046 5.1.1", "a boundary that is not 1 to 70 of the allowed characters"},
+	{"mime/boundary-in-body", Error, "RFC 2046 5.1.1", "a line of a multipart body that starts with the boundary but is no delimiter (the boundary must not occur in the parts)"},
 	{"mime/boundary-unclosed", Error, "RFC 2046 5.1.1", "a multipart body without its closing delimiter"},
 	{"mime/no-parts", Error, "RFC 2046 5.1.1", "a multipart body without any part"},
 	{"mime/alternative-order", Warning, "RFC 2046 5.1.4", "a multipart/alternative whose HTML comes before its plain text (the last part is the preferred one)"},
 	{"mime/disposition-syntax", Error, "RFC 2183 2", "a Content-Disposition that does not parse"},
 	{"mime/param-encoded-word", Warning, "RFC 2047 5", "an encoded-word inside a quoted parameter (use RFC 2231: filename*=utf-8''...); most readers decode it"},
+	{"mime/param-long", Warning, "RFC 2231 3", "a quoted parameter (a filename, say) over 60 characters, not split with RFC 2231 continuations"},
 	{"mime/content-id", Warning, "RFC 2045 7", "a Content-ID that is not <left@right>"},
 	{"mime/too-deep", Error, "RFC 2046 5.1", "parts nested deeper than 32 levels"},
 
