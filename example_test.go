@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/smtp"
 	"net/textproto"
 	"os"
@@ -611,4 +613,37 @@ func ExampleServer_WaitForMessageCount() {
 	fmt.Println(srv.Summaries()[0].Subject)
 	// Output:
 	// later
+}
+
+// An end-to-end test follows the link of the verification mail, as the
+// user would.
+func ExampleMessage_Links() {
+	verified := make(chan string, 1)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		verified <- r.URL.Query().Get("token")
+	}))
+	defer web.Close()
+
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		// The code under test mails the user a link to verify the address.
+		msg := "From: noreply@example.com\r\nTo: ann@example.org\r\nSubject: Verify\r\nContent-Type: text/html\r\n\r\n" +
+			`<p>Hello Ann, <a href="` + web.URL + `/verify?token=abc123&amp;user=ann">verify your address</a>.</p>` + "\r\n"
+		if err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+
+		links, err := srv.Messages()[0].Links()
+		if err != nil || len(links) != 1 {
+			t.Fatalf("links %q, %v", links, err)
+		}
+		resp, err := http.Get(links[0]) // click
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println("verified with token", <-verified)
+	})
+	// Output:
+	// verified with token abc123
 }
