@@ -647,3 +647,16 @@ func ExampleMessage_Links() {
 	// Output:
 	// verified with token abc123
 }
+
+// Host and Port serve clients configured with the two apart.
+func ExampleServer_Host() {
+	srv, err := smtptest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	// mailer := mail.NewClient(srv.Host(), mail.WithPort(srv.Port()))  // go-mail
+	fmt.Println(srv.Host(), srv.Port() > 0)
+	// Output:
+	// 127.0.0.1 true
+}

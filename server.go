@@ -246,6 +246,18 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
+// Host returns the host of [Server.Addr], such as "127.0.0.1", for
+// clients configured with the host and the port apart (go-mail, gomail,
+// Django, Rails, Spring).
+func (s *Server) Host() string {
+	return s.ln.Addr().(*net.TCPAddr).IP.String()
+}
+
+// Port returns the port of [Server.Addr] as a number.
+func (s *Server) Port() int {
+	return s.ln.Addr().(*net.TCPAddr).Port
+}
+
 // Config is the effective configuration of a [Server], as [Server.Config]
 // reports it.
 type Config struct {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/smtp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -212,5 +213,21 @@ func TestInvalidOptions(t *testing.T) {
 	})
 	if !tb.Fataled() || !strings.Contains(tb.Text(), "MaxMessageBytes(-1)") {
 		t.Errorf("NewServer with an invalid option: %q", tb.Text())
+	}
+}
+
+func TestHostAndPort(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	if got := net.JoinHostPort(srv.Host(), strconv.Itoa(srv.Port())); got != srv.Addr() || srv.Host() != "127.0.0.1" {
+		t.Errorf("Host %q, Port %d, Addr %q", srv.Host(), srv.Port(), srv.Addr())
+	}
+	if ln, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		return // no IPv6 loopback on this machine (see TestListenAddrIPv6Loopback)
+	} else {
+		ln.Close()
+	}
+	v6 := smtptest.NewServer(t, smtptest.ListenAddr("[::1]:0"))
+	if got := net.JoinHostPort(v6.Host(), strconv.Itoa(v6.Port())); got != v6.Addr() || v6.Host() != "::1" {
+		t.Errorf("IPv6: Host %q, Port %d, Addr %q", v6.Host(), v6.Port(), v6.Addr())
 	}
 }

@@ -357,3 +357,12 @@ func TestFailuresInOneTestShowTheTranscriptOnce(t *testing.T) {
 		t.Errorf("the second failure does not refer to the first:\n%s", out)
 	}
 }
+
+func TestTimeoutSaysWhatItWaitedFor(t *testing.T) {
+	quiet := server(t)
+	wantFail(t, func(t testing.TB) bool { return assert.Within(20*time.Millisecond).Count(t, quiet, 1) },
+		"assert.Count: got 0 message(s), want 1 (waited 20ms for message 1 to arrive)")
+	wantFail(t, func(t testing.TB) bool { return assert.Within(20*time.Millisecond).Delivered(t, quiet, assert.Mail{}) },
+		"got 0 message(s), want 1 (waited 20ms for message 1 to arrive)")
+	wantFail(t, func(t testing.TB) bool { return assert.Count(t, quiet, 1) }, "(no wait: use assert.Within for mail sent in the background)")
+}

@@ -38,8 +38,8 @@ func (c Checker) Delivered(t testing.TB, srv *smtptest.Server, want ...Mail) boo
 			views[i] = brief(m)
 		}
 	}
-	c.fail(t, srv, got, fmt.Sprintf("assert.Delivered: got %d message(s), want %d (-want +got):\n%s",
-		len(got), len(want), c.diff(want, views)))
+	c.fail(t, srv, got, fmt.Sprintf("assert.Delivered: got %d message(s), want %d%s (-want +got):\n%s",
+		len(got), len(want), c.waitNote(len(got), len(want)), c.diff(want, views)))
 	return false
 }
 
@@ -50,7 +50,7 @@ func (c Checker) DeliveredInAnyOrder(t testing.TB, srv *smtptest.Server, want ..
 	pair := c.assign(want, got)
 	var b strings.Builder
 	if len(got) != len(want) {
-		fmt.Fprintf(&b, "assert.DeliveredInAnyOrder: got %d message(s), want %d\n", len(got), len(want))
+		fmt.Fprintf(&b, "assert.DeliveredInAnyOrder: got %d message(s), want %d%s\n", len(got), len(want), c.waitNote(len(got), len(want)))
 	}
 	used := make([]bool, len(got))
 	for _, j := range pair {
@@ -117,7 +117,7 @@ func (c Checker) Count(t testing.TB, srv *smtptest.Server, n int) bool {
 	if len(got) == n {
 		return true
 	}
-	c.fail(t, srv, got, fmt.Sprintf("assert.Count: got %d message(s), want %d", len(got), n))
+	c.fail(t, srv, got, fmt.Sprintf("assert.Count: got %d message(s), want %d%s", len(got), n, c.waitNote(len(got), n)))
 	return false
 }
 
@@ -163,6 +163,18 @@ func (c Checker) Rejected(t testing.TB, srv *smtptest.Server, want ...Rejection)
 	}
 	t.Errorf("assert.Rejected: rejections mismatch (-want +got):\n%s%s\nSMTP transcript:\n%s", diff, list.String(), srv.TranscriptForFailure())
 	return false
+}
+
+// waitNote says, when fewer messages than wanted arrived, how long the
+// check waited for the next one.
+func (c Checker) waitNote(got, want int) string {
+	switch {
+	case got >= want:
+		return ""
+	case c.wait <= 0:
+		return " (no wait: use assert.Within for mail sent in the background)"
+	}
+	return fmt.Sprintf(" (waited %v for message %d to arrive)", c.wait, got+1)
 }
 
 // messages returns what srv received, after waiting (with Within) until it
