@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/smtp"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -365,4 +366,52 @@ func TestTimeoutSaysWhatItWaitedFor(t *testing.T) {
 	wantFail(t, func(t testing.TB) bool { return assert.Within(20*time.Millisecond).Delivered(t, quiet, assert.Mail{}) },
 		"got 0 message(s), want 1 (waited 20ms for message 1 to arrive)")
 	wantFail(t, func(t testing.TB) bool { return assert.Count(t, quiet, 1) }, "(no wait: use assert.Within for mail sent in the background)")
+}
+
+func TestIncludesRejections(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.RejectRecipient("*@bad.example"))
+	for _, to := range []string{"x@bad.example", "ok@example.org", "y@bad.example"} {
+		smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{to}, []byte(plain))
+	}
+	c := dialRaw(t, srv)
+	c("XYZZ", 500) // a refusal the test does not care about
+	wantPass(t, func(t testing.TB) bool {
+		return assert.IncludesRejections(t, srv,
+			assert.Rejection{Arg: "x@bad.example", Code: 550},
+			assert.Rejection{Arg: "y@bad.example"})
+	})
+	wantPass(t, func(t testing.TB) bool { return assert.IncludesRejections(t, srv, assert.Rejection{Code: 500}) })
+	wantFail(t, func(t testing.TB) bool {
+		return assert.IncludesRejections(t, srv,
+			assert.Rejection{Arg: "y@bad.example"},
+			assert.Rejection{Arg: "x@bad.example"}) // the wrong order
+	}, "assert.IncludesRejections: expectation 2 of 2 not met, in order:", `arg "x@bad.example"`, "3 rejection(s) made:")
+	// Rejected is exact: the 500 makes it fail.
+	wantFail(t, func(t testing.TB) bool {
+		return assert.Rejected(t, srv, assert.Rejection{Arg: "x@bad.example"}, assert.Rejection{Arg: "y@bad.example"})
+	})
+}
+
+// dialRaw opens a session to srv and returns a function that sends a
+// command and checks its reply code (0: any).
+func dialRaw(t *testing.T, srv *smtptest.Server) func(cmd string, code int) {
+	t.Helper()
+	c, err := textproto.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, _, err := c.ReadResponse(220); err != nil {
+		t.Fatal(err)
+	}
+	return func(cmd string, code int) {
+		t.Helper()
+		if err := c.PrintfLine("%s", cmd); err != nil {
+			t.Fatal(err)
+		}
+		got, msg, _ := c.ReadResponse(0)
+		if code != 0 && got != code {
+			t.Fatalf("%s: %d %s, want %d", cmd, got, msg, code)
+		}
+	}
 }

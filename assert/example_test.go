@@ -257,3 +257,23 @@ func ExampleWellFormed() {
 	// Fake: smtptest server 127.0.0.1:[port] (made at example_test.go): SMTP transcript:
 	// [...]
 }
+
+// IncludesRejections checks the refusals a test cares about, whatever else
+// was refused around them.
+func ExampleIncludesRejections() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.RejectRecipient("*@bad.example"))
+		c, _ := smtp.Dial(srv.Addr())
+		c.Hello("client.example")
+		c.Mail("noreply@example.com")
+		c.Rcpt("eve@bad.example") // refused: the test cares
+		c.Rcpt("ann@example.org")
+		c.Mail("again@example.com") // refused too (503, a nested MAIL): the test does not care
+		c.Quit()
+
+		fmt.Println(assert.IncludesRejections(t, srv,
+			assert.Rejection{Stage: smtptest.StageRcpt, Arg: "eve@bad.example", Code: 550}))
+	})
+	// Output:
+	// true
+}
