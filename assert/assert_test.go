@@ -415,3 +415,25 @@ func dialRaw(t *testing.T, srv *smtptest.Server) func(cmd string, code int) {
 		}
 	}
 }
+
+func TestHeaderAddressFields(t *testing.T) {
+	msg := "From: \"App\" <noreply@Example.COM>\r\nTo: Ann <ann@example.org>, bob@example.net\r\nX-Id: <a@b>\r\nSubject: x\r\n\r\nhi\r\n"
+	srv := server(t, [3]string{"noreply@example.com", "ann@example.org", msg})
+	for _, h := range []map[string]string{
+		{"From": "noreply@example.com"},
+		{"From": "App <noreply@example.com>"},
+		{"to": "ann@example.org, bob@example.net"},
+		{"To": "Ann <ann@example.org>, bob@example.net"},
+	} {
+		wantPass(t, func(t testing.TB) bool { return assert.Delivered(t, srv, assert.Mail{Header: h}) })
+	}
+	for _, h := range []map[string]string{
+		{"From": "Other <noreply@example.com>"},    // the display name differs
+		{"From": "NoReply@example.com"},            // the local part is exact
+		{"To": "ann@example.org"},                  // one address missing
+		{"To": "bob@example.net, ann@example.org"}, // the order
+		{"X-Id": "a@b"},                            // not an address field: exact
+	} {
+		wantFail(t, func(t testing.TB) bool { return assert.Delivered(t, srv, assert.Mail{Header: h}) }, "assert.Delivered")
+	}
+}

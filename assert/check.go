@@ -3,6 +3,7 @@ package assert
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strings"
 	"testing"
 
@@ -326,6 +327,9 @@ func view(want Mail, m *smtptest.Message) Mail {
 				if err != nil {
 					val = h.Get(k)
 				}
+				if sameAddressField(k, want.Header[k], val) {
+					val = want.Header[k] // the same addresses: no difference to show
+				}
 				v.Header[k] = val
 			}
 		}
@@ -425,4 +429,28 @@ func sameAddr(a, b string) bool {
 		return false
 	}
 	return a[:ia] == b[:ib] && strings.EqualFold(a[ia:], b[ib:])
+}
+
+// addressFields are the header fields that hold addresses.
+var addressFields = map[string]bool{"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "sender": true}
+
+// sameAddressField reports whether the header field key has, as got, the
+// addresses want lists: the same number, in order, each compared as SMTP
+// does (the domain without regard to case), the display name only where
+// want gives one.
+func sameAddressField(key, want, got string) bool {
+	if !addressFields[strings.ToLower(key)] {
+		return false
+	}
+	w, err1 := mail.ParseAddressList(want)
+	g, err2 := mail.ParseAddressList(got)
+	if err1 != nil || err2 != nil || len(w) != len(g) {
+		return false
+	}
+	for i := range w {
+		if !sameAddr(w[i].Address, g[i].Address) || (w[i].Name != "" && w[i].Name != g[i].Name) {
+			return false
+		}
+	}
+	return true
 }

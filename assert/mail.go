@@ -29,7 +29,10 @@ type Mail struct {
 	Subject string
 	// Header lists header fields that must be present with exactly these
 	// values (decoded; the first field of a name counts). Names are
-	// case-insensitive. Fields not listed are not compared.
+	// case-insensitive. Fields not listed are not compared. The address
+	// fields (From, To, Cc, Bcc, Reply-To, Sender) compare as address
+	// lists: {"From": "a@example.com"} matches `"App" <a@example.com>`;
+	// a display name is compared only where the expectation gives one.
 	Header map[string]string
 	// Text matches the plain-text body ([smtptest.Message.TextBody]).
 	Text Match
