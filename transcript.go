@@ -278,6 +278,22 @@ func (s *Server) Transcript() string {
 	return joinTranscripts(ts)
 }
 
+// TranscriptOf returns the transcripts of these connections only (the
+// numbers of [Message.ConnID] and [Rejection.ConnID]), oldest first: what
+// a failure message of a test that shares the server with others shows.
+// Connections it does not know (forgotten, or never made) are left out.
+func (s *Server) TranscriptOf(connIDs ...int) string {
+	s.mu.Lock()
+	var ts []*transcript
+	for _, t := range s.transcripts {
+		if slices.Contains(connIDs, t.id) {
+			ts = append(ts, t)
+		}
+	}
+	s.mu.Unlock()
+	return joinTranscripts(ts)
+}
+
 // TranscriptForFailure returns [Server.Transcript] for a failure message
 // and notes what it showed, so that a failing test shows each line once:
 // a later call returns only the lines added since (after a line saying so),

@@ -57,8 +57,9 @@ import (
 // package-level functions use, waits for nothing. A Checker is a value;
 // its methods do not change it.
 type Checker struct {
-	wait time.Duration
-	opts []cmp.Option
+	wait  time.Duration
+	opts  []cmp.Option
+	scope *scope // nil: every message and rejection
 }
 
 // Within returns a Checker that waits up to d for the expected mail (or

@@ -139,7 +139,7 @@ func (c Checker) Rejected(t testing.TB, srv *smtptest.Server, want ...Rejection)
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
 	defer cancel()
-	got, _ := srv.WaitForRejectionsContext(ctx, len(want))
+	got, _ := c.rejections(ctx, srv, len(want))
 	var views []Rejection
 	for i, r := range got {
 		var w Rejection
@@ -162,7 +162,7 @@ func (c Checker) Rejected(t testing.TB, srv *smtptest.Server, want ...Rejection)
 	for i, r := range got {
 		fmt.Fprintf(&list, "\n  %d. %s (conn %d)", i+1, r, r.ConnID)
 	}
-	t.Errorf("assert.Rejected: rejections mismatch (-want +got):\n%s%s\nSMTP transcript:\n%s", diff, list.String(), srv.TranscriptForFailure())
+	t.Errorf("assert.Rejected: rejections mismatch (-want +got):\n%s%s\nSMTP transcript:\n%s", diff, list.String(), c.transcript(srv, nil, got))
 	return false
 }
 
@@ -176,15 +176,6 @@ func (c Checker) waitNote(got, want int) string {
 		return " (no wait: use assert.Within for mail sent in the background)"
 	}
 	return fmt.Sprintf(" (waited %v for message %d to arrive)", c.wait, got+1)
-}
-
-// messages returns what srv received, after waiting (with Within) until it
-// holds n messages.
-func (c Checker) messages(srv *smtptest.Server, n int) []*smtptest.Message {
-	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
-	defer cancel()
-	got, _ := srv.WaitForMessagesContext(ctx, n)
-	return got
 }
 
 // matchComparer compares Matches by what they say; diffs print them with
@@ -208,7 +199,7 @@ func (c Checker) fail(t testing.TB, srv *smtptest.Server, got []*smtptest.Messag
 	var b strings.Builder
 	b.WriteString(strings.TrimSuffix(msg, "\n"))
 	b.WriteString("\n" + report.Received(got))
-	fmt.Fprintf(&b, "\nSMTP transcript:\n%s", srv.TranscriptForFailure())
+	fmt.Fprintf(&b, "\nSMTP transcript:\n%s", c.transcript(srv, got, nil))
 	t.Errorf("%s", b.String())
 }
 

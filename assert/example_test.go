@@ -277,3 +277,28 @@ func ExampleIncludesRejections() {
 	// Output:
 	// true
 }
+
+// Tests that share one server (made once, in TestMain, because the app's
+// SMTP address is configured once) each check their own mail with To.
+func ExampleTo() {
+	srv, err := smtptest.Start() // in TestMain
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	for _, user := range []string{"ann@example.org", "bob@example.net"} {
+		runTest(func(t testing.TB) { // t.Run(user, func(t *testing.T) { t.Parallel() ...
+			go sendWelcome(srv.Addr(), user) // the app sends in the background
+
+			ok := assert.To(user).Within(5*time.Second).Delivered(t, srv, assert.Mail{
+				To:   []string{user},
+				Text: assert.Containing("https://example.com/verify"),
+			})
+			fmt.Println(user, ok)
+		})
+	}
+	// Output:
+	// ann@example.org true
+	// bob@example.net true
+}

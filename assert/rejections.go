@@ -28,7 +28,7 @@ func (c Checker) IncludesRejections(t testing.TB, srv *smtptest.Server, want ...
 	matched := 0
 	for n := len(want); ; n = len(got) + 1 {
 		var err error
-		got, err = srv.WaitForRejectionsContext(ctx, n)
+		got, err = c.rejections(ctx, srv, n)
 		if matched = c.subsequence(want, got); matched == len(want) {
 			return true
 		}
@@ -42,7 +42,7 @@ func (c Checker) IncludesRejections(t testing.TB, srv *smtptest.Server, want ...
 	for i, r := range got {
 		fmt.Fprintf(&b, "\n  %d. %s (conn %d)", i+1, r, r.ConnID)
 	}
-	fmt.Fprintf(&b, "\nSMTP transcript:\n%s", srv.TranscriptForFailure())
+	fmt.Fprintf(&b, "\nSMTP transcript:\n%s", c.transcript(srv, nil, got))
 	t.Errorf("%s", b.String())
 	return false
 }

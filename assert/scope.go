@@ -1,0 +1,152 @@
+package assert
+
+import (
+	"context"
+	"slices"
+
+	"github.com/smtptest/smtptest"
+)
+
+// scope selects the messages (and with them the rejections) a test cares
+// about on a server it shares with others.
+type scope struct {
+	addr string                       // an envelope recipient; "" if none
+	keep func(*smtptest.Message) bool // nil if none
+}
+
+// To returns a Checker whose checks see only the messages with addr among
+// their envelope recipients (compared as SMTP does), and only the
+// rejections of addr and of the connections that sent those messages:
+// parallel tests that share one server (made in TestMain, say) each check
+// their own mail, wait for their own messages, and a failure shows only
+// theirs and the transcripts of the connections concerned.
+func To(addr string) Checker { return Checker{}.To(addr) }
+
+// Where is like [To], with any predicate over the messages.
+func Where(keep func(m *smtptest.Message) bool) Checker { return Checker{}.Where(keep) }
+
+// To returns a copy of c that sees only addr's messages (see [To]).
+func (c Checker) To(addr string) Checker {
+	c.scope = c.scope.with(addr, nil)
+	return c
+}
+
+// Where returns a copy of c that sees only the messages keep selects; with
+// To, a message must pass both.
+func (c Checker) Where(keep func(m *smtptest.Message) bool) Checker {
+	c.scope = c.scope.with("", keep)
+	return c
+}
+
+func (s *scope) with(addr string, keep func(*smtptest.Message) bool) *scope {
+	n := &scope{}
+	if s != nil {
+		*n = *s
+	}
+	if addr != "" {
+		n.addr = addr
+	}
+	if keep != nil {
+		if prev := n.keep; prev != nil {
+			n.keep = func(m *smtptest.Message) bool { return prev(m) && keep(m) }
+		} else {
+			n.keep = keep
+		}
+	}
+	return n
+}
+
+// selects reports whether m is in scope.
+func (s *scope) selects(m *smtptest.Message) bool {
+	if s.addr != "" && !slices.ContainsFunc(m.To, func(to string) bool { return sameAddr(to, s.addr) }) {
+		return false
+	}
+	return s.keep == nil || s.keep(m)
+}
+
+// messages returns what srv received (in scope), after waiting (with
+// Within) until it holds n messages in scope.
+func (c Checker) messages(srv *smtptest.Server, n int) []*smtptest.Message {
+	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
+	defer cancel()
+	if c.scope == nil {
+		got, _ := srv.WaitForMessagesContext(ctx, n)
+		return got
+	}
+	for total := n; ; {
+		all, err := srv.WaitForMessagesContext(ctx, total)
+		mine := c.inScope(all)
+		if len(mine) >= n || err != nil {
+			return mine
+		}
+		total = len(all) + 1 // someone else's: wait for the next one
+	}
+}
+
+// inScope filters msgs.
+func (c Checker) inScope(msgs []*smtptest.Message) []*smtptest.Message {
+	if c.scope == nil {
+		return msgs
+	}
+	var out []*smtptest.Message
+	for _, m := range msgs {
+		if c.scope.selects(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// rejectionsInScope filters rejs: those of the scope's address, and those
+// of the connections that sent messages in scope.
+func (c Checker) rejectionsInScope(srv *smtptest.Server, rejs []smtptest.Rejection) []smtptest.Rejection {
+	if c.scope == nil {
+		return rejs
+	}
+	conns := map[int]bool{}
+	for _, m := range c.inScope(srv.Messages()) {
+		conns[m.ConnID] = true
+	}
+	var out []smtptest.Rejection
+	for _, r := range rejs {
+		if conns[r.ConnID] || (c.scope.addr != "" && sameAddr(r.Arg, c.scope.addr)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// rejections returns the rejections in scope, after waiting (with Within)
+// until there are n.
+func (c Checker) rejections(ctx context.Context, srv *smtptest.Server, n int) ([]smtptest.Rejection, error) {
+	if c.scope == nil {
+		return srv.WaitForRejectionsContext(ctx, n)
+	}
+	for total := n; ; {
+		all, err := srv.WaitForRejectionsContext(ctx, total)
+		mine := c.rejectionsInScope(srv, all)
+		if len(mine) >= n || err != nil {
+			return mine, err
+		}
+		total = len(all) + 1
+	}
+}
+
+// transcript is the transcript a failure shows: everything, or in scope
+// the connections of these messages and rejections.
+func (c Checker) transcript(srv *smtptest.Server, msgs []*smtptest.Message, rejs []smtptest.Rejection) string {
+	if c.scope == nil {
+		return srv.TranscriptForFailure()
+	}
+	var ids []int
+	for _, m := range msgs {
+		ids = append(ids, m.ConnID)
+	}
+	for _, r := range rejs {
+		ids = append(ids, r.ConnID)
+	}
+	if len(ids) == 0 {
+		return "(no connection sent this test's mail)"
+	}
+	return srv.TranscriptOf(ids...)
+}
