@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/smtp"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -301,4 +302,32 @@ func ExampleTo() {
 	// Output:
 	// ann@example.org true
 	// bob@example.net true
+}
+
+// Golden compares what was sent with a reviewed file; Render is what it
+// writes: dates, ids and boundaries normalised, bodies decoded.
+func ExampleRender() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		msg := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nFrom: App <noreply@example.com>\r\nTo: ann@example.org\r\n" +
+			"Message-ID: <8f2c@example.com>\r\nSubject: =?utf-8?q?Welcome=2C_Ann?=\r\n\r\nClick https://example.com/verify?t=Zq81x\r\n"
+		if err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		// In a test: assert.Golden(t, srv, "testdata/welcome.golden", token)
+		token := regexp.MustCompile(`t=\w+`)
+		fmt.Print(assert.Render(srv.Messages(), token))
+	})
+	// Output:
+	// === message 1
+	// envelope from: noreply@example.com
+	// envelope to: ann@example.org
+	// header:
+	//   Date: [date]
+	//   From: App <noreply@example.com>
+	//   To: ann@example.org
+	//   Message-Id: [message-id 1]
+	//   Subject: Welcome, Ann
+	//   body (text/plain):
+	//     | Click https://example.com/verify?[volatile 1]
 }

@@ -1,0 +1,211 @@
+package assert
+
+import (
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-message"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/smtptest/smtptest"
+)
+
+// UpdateEnv is the environment variable that makes [Golden] write its
+// files instead of comparing: SMTPTEST_UPDATE_GOLDEN=1 go test ./... . An
+// -update flag of the test binary's own, if it defines one, does the same;
+// the package registers no flag.
+const UpdateEnv = "SMTPTEST_UPDATE_GOLDEN"
+
+// Golden compares everything the server received (in c's scope, see [To])
+// with the golden file path, in the rendering of [Render], and fails with
+// a line diff, the file's path and the command that updates it. A missing
+// file fails too, with the same hint; it never passes silently. volatile
+// are patterns of the test's own (a token in a link, say) that Render
+// normalises like dates and ids.
+func Golden(t testing.TB, srv *smtptest.Server, path string, volatile ...*regexp.Regexp) bool {
+	t.Helper()
+	return Checker{}.Golden(t, srv, path, volatile...)
+}
+
+// Golden is [Golden], with c's scope and wait (for one message at least).
+func (c Checker) Golden(t testing.TB, srv *smtptest.Server, path string, volatile ...*regexp.Regexp) bool {
+	t.Helper()
+	got := Render(c.messages(srv, 1), volatile...)
+	hint := fmt.Sprintf("%s=1 go test -run '^%s$' (in the package's directory) writes it", UpdateEnv, strings.SplitN(t.Name(), "/", 2)[0])
+	if updating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Errorf("assert.Golden: %v", err)
+			return false
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Errorf("assert.Golden: %v", err)
+			return false
+		}
+		t.Logf("assert.Golden: wrote %s", path)
+		return true
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("assert.Golden: %v\n%s", err, hint)
+		return false
+	}
+	if string(want) == got {
+		return true
+	}
+	diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(got, "\n"))
+	t.Errorf("assert.Golden: %s differs from what was received (-file +received):\n%s\n%s", path, diff, hint)
+	return false
+}
+
+// updating reports whether golden files are to be written.
+func updating() bool {
+	if v := os.Getenv(UpdateEnv); v != "" && v != "0" {
+		return true
+	}
+	if f := flag.Lookup("update"); f != nil {
+		return f.Value.String() == "true"
+	}
+	return false
+}
+
+// Render is the canonical, reviewable rendering of messages that [Golden]
+// compares: for each, the envelope, every header field in order (values
+// decoded), each text part decoded, and each other part as its name, type,
+// size and SHA-256. What changes from run to run is normalised, the same
+// way throughout: Date values, Message-IDs and the references to them,
+// MIME boundaries, Content-IDs and their cid: uses, and the matches of
+// volatile; each becomes a numbered placeholder ("[message-id 1]"), so two
+// runs of the same sender render alike.
+func Render(msgs []*smtptest.Message, volatile ...*regexp.Regexp) string {
+	r := &renderer{seen: map[string]string{}, volatile: volatile}
+	var b strings.Builder
+	for i, m := range msgs {
+		fmt.Fprintf(&b, "=== message %d\n", i+1)
+		from := m.From
+		if from == "" {
+			from = "<>"
+		}
+		fmt.Fprintf(&b, "envelope from: %s\n", from)
+		for _, to := range m.To {
+			fmt.Fprintf(&b, "envelope to: %s\n", to)
+		}
+		e, err := m.Entity()
+		if e == nil {
+			fmt.Fprintf(&b, "unreadable: %v\n", err)
+			continue
+		}
+		e.Walk(func(path []int, part *message.Entity, err error) error {
+			r.part(&b, path, part, err)
+			return nil
+		})
+	}
+	return r.normalise(b.String())
+}
+
+// renderer keeps the placeholders of one rendering.
+type renderer struct {
+	seen     map[string]string // volatile value -> placeholder
+	count    map[string]int    // kind -> how many placeholders
+	volatile []*regexp.Regexp
+}
+
+// token returns the placeholder of value, of kind.
+func (r *renderer) token(kind, value string) string {
+	if t, ok := r.seen[kind+"\x00"+value]; ok {
+		return t
+	}
+	if r.count == nil {
+		r.count = map[string]int{}
+	}
+	r.count[kind]++
+	t := fmt.Sprintf("[%s %d]", kind, r.count[kind])
+	r.seen[kind+"\x00"+value] = t
+	return t
+}
+
+var (
+	msgIDPattern = regexp.MustCompile(`<[^<>\s]+@[^<>\s]+>`)
+	cidPattern   = regexp.MustCompile(`(?i)cid:([^"'\s>)]+)`)
+)
+
+// part renders one entity: its header fields, then its body.
+func (r *renderer) part(b *strings.Builder, path []int, e *message.Entity, err error) {
+	name := "header"
+	if len(path) > 0 {
+		nums := make([]string, len(path))
+		for i, n := range path {
+			nums[i] = fmt.Sprint(n + 1) // parts from 1, as lint names them
+		}
+		name = "part " + strings.Join(nums, ".")
+	}
+	fmt.Fprintf(b, "%s:\n", name)
+	fields := e.Header.Fields()
+	for fields.Next() {
+		key := fields.Key()
+		v, ferr := fields.Text()
+		if ferr != nil {
+			v = fields.Value()
+		}
+		switch strings.ToLower(key) {
+		case "date":
+			v = "[date]"
+		case "message-id", "in-reply-to", "references", "content-id", "resent-message-id":
+			kind := "message-id"
+			if strings.EqualFold(key, "content-id") {
+				kind = "content-id"
+			}
+			v = msgIDPattern.ReplaceAllStringFunc(v, func(id string) string { return r.token(kind, strings.Trim(id, "<>")) })
+		case "content-type":
+			if _, params, perr := e.Header.ContentType(); perr == nil && params["boundary"] != "" {
+				v = strings.ReplaceAll(v, params["boundary"], r.token("boundary", params["boundary"]))
+			}
+		}
+		fmt.Fprintf(b, "  %s: %s\n", key, v)
+	}
+	if err != nil {
+		fmt.Fprintf(b, "  (%v)\n", err)
+	}
+	if e.MultipartReader() != nil {
+		return
+	}
+	media, params, _ := e.Header.ContentType()
+	body, rerr := io.ReadAll(e.Body)
+	if rerr != nil {
+		fmt.Fprintf(b, "  body unreadable: %v\n", rerr)
+		return
+	}
+	disp, dparams, _ := e.Header.ContentDisposition()
+	if strings.HasPrefix(media, "text/") && disp != "attachment" || media == "" {
+		text := strings.ReplaceAll(string(body), "\r\n", "\n")
+		if media == "text/html" {
+			text = cidPattern.ReplaceAllStringFunc(text, func(s string) string {
+				return "cid:" + r.token("content-id", s[len("cid:"):])
+			})
+		}
+		fmt.Fprintf(b, "  body (%s):\n", media)
+		for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			fmt.Fprintf(b, "    | %s\n", line)
+		}
+		return
+	}
+	filename := dparams["filename"]
+	if filename == "" {
+		filename = params["name"]
+	}
+	fmt.Fprintf(b, "  attachment %q (%s), %d bytes, sha256 %x\n", filename, media, len(body), sha256.Sum256(body))
+}
+
+// normalise replaces the matches of the test's volatile patterns.
+func (r *renderer) normalise(s string) string {
+	for _, re := range r.volatile {
+		s = re.ReplaceAllStringFunc(s, func(v string) string { return r.token("volatile", v) })
+	}
+	return s
+}

@@ -1,0 +1,60 @@
+package assert_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/assert"
+)
+
+// welcomeRun is the mail one run of a sender produces: the date, ids,
+// boundary and token differ from run to run.
+func welcomeRun(run int, word string) string {
+	return fmt.Sprintf("Date: Mon, 0%d Dec 2026 20:00:00 +0000\r\nFrom: App <noreply@example.com>\r\nTo: ann@example.org\r\n"+
+		"Message-ID: <%d.run@example.com>\r\nIn-Reply-To: <%d.run@example.com>\r\nSubject: Welcome\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/related; boundary=\"b%d\"\r\n\r\n"+
+		"--b%d\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>%s <img src=\"cid:logo%d@example.com\"> https://example.com/verify?t=tok%dxyz</p>\r\n"+
+		"--b%d\r\nContent-Type: image/png\r\nContent-ID: <logo%d@example.com>\r\nContent-Disposition: inline; filename=logo.png\r\n\r\nPNG\r\n"+
+		"--b%d--\r\n", run, run*7, run*7, run, run, word, run, run, run, run, run)
+}
+
+func TestGolden(t *testing.T) {
+	token := regexp.MustCompile(`t=tok\w+`)
+	send := func(run int, word string) *smtptest.Server {
+		return server(t, [3]string{"noreply@example.com", "ann@example.org", welcomeRun(run, word)})
+	}
+	first, second := send(1, "Hello"), send(2, "Hello")
+	r1, r2 := assert.Render(first.Messages(), token), assert.Render(second.Messages(), token)
+	if r1 != r2 {
+		t.Fatalf("two runs render differently:\n%s\n---\n%s", r1, r2)
+	}
+	for _, want := range []string{"Date: [date]", "Message-Id: [message-id 1]", "In-Reply-To: [message-id 1]",
+		`boundary="[boundary 1]"`, `cid:[content-id 1]`, "Content-Id: [content-id 1]", "[volatile 1]", "| <p>Hello", `attachment "logo.png" (image/png), 3 bytes, sha256`} {
+		if !strings.Contains(r1, want) {
+			t.Errorf("rendering lacks %q:\n%s", want, r1)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "testdata", "welcome.golden")
+	// A missing file fails, with the command that writes it.
+	wantFail(t, func(t testing.TB) bool { return assert.Golden(t, first, path, token) }, "no such file", "SMTPTEST_UPDATE_GOLDEN=1 go test -run")
+	// Updating writes it.
+	t.Setenv(assert.UpdateEnv, "1")
+	ok, _ := check(t, func(t testing.TB) bool { return assert.Golden(t, first, path, token) })
+	if b, err := os.ReadFile(path); !ok || err != nil || string(b) != r1 {
+		t.Fatalf("update: %v, %v", ok, err)
+	}
+	t.Setenv(assert.UpdateEnv, "")
+	// Another run matches it; a changed word fails with a readable diff.
+	wantPass(t, func(t testing.TB) bool { return assert.Golden(t, second, path, token) })
+	wantFail(t, func(t testing.TB) bool { return assert.Golden(t, send(3, "Goodbye"), path, token) },
+		"welcome.golden differs from what was received (-file +received):", "Hello", "Goodbye", "SMTPTEST_UPDATE_GOLDEN=1")
+	// Scoped: only ann's mail is rendered.
+	both := server(t, [3]string{"noreply@example.com", "ann@example.org", welcomeRun(4, "Hello")}, [3]string{"noreply@example.com", "bob@example.org", welcomeRun(5, "Hi")})
+	wantPass(t, func(t testing.TB) bool { return assert.To("ann@example.org").Golden(t, both, path, token) })
+}
