@@ -106,11 +106,18 @@ func Example_tableDriven() {
 		wantErr bool
 		mail    []assert.Mail
 		refused []assert.Rejection
+		golden  string // the first user's mail, as reviewed
 	}{
 		{
 			name:  "one user",
 			users: []string{"ann@example.org"},
 			mail:  []assert.Mail{{To: []string{"ann@example.org"}, Subject: "Welcome, ann"}},
+		},
+		{
+			name:   "the welcome mail as reviewed",
+			users:  []string{"ann@example.org", "bob@example.net"},
+			mail:   []assert.Mail{{To: []string{"ann@example.org"}}, {To: []string{"bob@example.net"}}},
+			golden: "testdata/welcome-ann.golden", // SMTPTEST_UPDATE_GOLDEN=1 go test -run Example_tableDriven
 		},
 		{
 			name:  "two users, in order",
@@ -157,11 +164,15 @@ func Example_tableDriven() {
 			}
 			ok := assert.Delivered(t, srv, tt.mail...)
 			ok = assert.Rejected(t, srv, tt.refused...) && ok
+			if tt.golden != "" { // scoped to the first user's mail
+				ok = assert.To(tt.users[0]).Golden(t, srv, tt.golden) && ok
+			}
 			fmt.Println(tt.name, ok)
 		})
 	}
 	// Output:
 	// one user true
+	// the welcome mail as reviewed true
 	// two users, in order true
 	// refused recipient stops the run true
 	// temporary failure of the first delivery true
