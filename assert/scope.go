@@ -145,6 +145,15 @@ func (c Checker) transcript(srv *smtptest.Server, msgs []*smtptest.Message, rejs
 	for _, r := range rejs {
 		ids = append(ids, r.ConnID)
 	}
+	if c.scope.addr != "" {
+		// The connections that tried to send to the address, and were
+		// refused.
+		for _, r := range srv.Rejections() {
+			if sameAddr(r.Arg, c.scope.addr) {
+				ids = append(ids, r.ConnID)
+			}
+		}
+	}
 	if len(ids) == 0 {
 		return "(no connection sent this test's mail)"
 	}

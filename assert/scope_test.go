@@ -47,6 +47,11 @@ func TestScopedChecksOnASharedServer(t *testing.T) {
 	if strings.Contains(out, "user3@example.org") || strings.Count(out, "conn ") > 3 {
 		t.Errorf("the report shows other tests' mail:\n%s", out)
 	}
+	// A connection that tried to send to the address and was refused is
+	// shown too.
+	wantFail(t, func(t testing.TB) bool {
+		return assert.To("eve@bad.example").Delivered(t, srv, assert.Mail{})
+	}, "0 message(s) received:", "C: RCPT TO:<eve@bad.example>", "S: 550 5.1.1")
 	// Rejections in scope: the address's own.
 	wantPass(t, func(t testing.TB) bool {
 		return assert.To("eve@bad.example").Rejected(t, srv, assert.Rejection{Stage: smtptest.StageRcpt, Arg: "eve@bad.example", Code: 550})
