@@ -83,28 +83,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, guard *hostGuard) http.Handl
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, summaries(srv.Summaries()))
 	})
-	mux.HandleFunc("GET /api/messages/wait", func(w http.ResponseWriter, r *http.Request) {
-		count, err := strconv.Atoi(r.URL.Query().Get("count"))
-		if err != nil || count < 0 {
-			writeError(w, http.StatusBadRequest, "count must be a number of messages")
-			return
-		}
-		timeout := defaultWait
-		if t := r.URL.Query().Get("timeout"); t != "" {
-			if timeout, err = time.ParseDuration(t); err != nil || timeout < 0 || timeout > maxWait {
-				writeError(w, http.StatusBadRequest, fmt.Sprintf("timeout: want a duration from 0 to %v, like 30s", maxWait))
-				return
-			}
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		_, err = srv.WaitForMessageCount(ctx, count)
-		status := http.StatusOK
-		if err != nil {
-			status = http.StatusRequestTimeout
-		}
-		writeJSON(w, status, summaries(srv.Summaries()))
-	})
+	mux.HandleFunc("GET /api/messages/wait", waitHandler(srv))
 	mux.HandleFunc("GET /api/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := message(w, r, srv); ok {
 			writeJSON(w, http.StatusOK, detail(m))
@@ -116,31 +95,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, guard *hostGuard) http.Handl
 			w.Write(m.Data)
 		}
 	})
-	mux.HandleFunc("GET /api/messages/{id}/attachments/{n}", func(w http.ResponseWriter, r *http.Request) {
-		m, ok := message(w, r, srv)
-		if !ok {
-			return
-		}
-		atts, err := m.Attachments()
-		if err != nil {
-			writeError(w, http.StatusUnprocessableEntity, "the attachments cannot be read: "+err.Error())
-			return
-		}
-		n, err := strconv.Atoi(r.PathValue("n"))
-		if err != nil || n < 1 || n > len(atts) {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no attachment %s (message %d has %d, numbered from 1)", r.PathValue("n"), m.ID, len(atts)))
-			return
-		}
-		a := atts[n-1]
-		ct := a.ContentType
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		w.Header().Set("Content-Type", ct)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
-		w.Write(a.Data)
-	})
+	mux.HandleFunc("GET /api/messages/{id}/attachments/{n}", attachmentHandler(srv))
 	mux.HandleFunc("DELETE /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		srv.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -190,6 +145,64 @@ func newAPI(srv *smtptest.Server, faults *faultSet, guard *hostGuard) http.Handl
 		io.WriteString(w, srv.Transcript())
 	})
 	return guard.wrap(mux)
+}
+
+// waitHandler answers GET /api/messages/wait?count=N&timeout=D: the
+// summaries once N messages have arrived (since the start or the last
+// DELETE), or 408 with what there is.
+func waitHandler(srv *smtptest.Server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		count, err := strconv.Atoi(r.URL.Query().Get("count"))
+		if err != nil || count < 0 {
+			writeError(w, http.StatusBadRequest, "count must be a number of messages")
+			return
+		}
+		timeout := defaultWait
+		if t := r.URL.Query().Get("timeout"); t != "" {
+			if timeout, err = time.ParseDuration(t); err != nil || timeout < 0 || timeout > maxWait {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("timeout: want a duration from 0 to %v, like 30s", maxWait))
+				return
+			}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		_, err = srv.WaitForMessageCount(ctx, count)
+		status := http.StatusOK
+		if err != nil {
+			status = http.StatusRequestTimeout
+		}
+		writeJSON(w, status, summaries(srv.Summaries()))
+	}
+}
+
+// attachmentHandler answers GET /api/messages/{id}/attachments/{n}: the
+// n-th attachment (from 1), to download.
+func attachmentHandler(srv *smtptest.Server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		m, ok := message(w, r, srv)
+		if !ok {
+			return
+		}
+		atts, err := m.Attachments()
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "the attachments cannot be read: "+err.Error())
+			return
+		}
+		n, err := strconv.Atoi(r.PathValue("n"))
+		if err != nil || n < 1 || n > len(atts) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no attachment %s (message %d has %d, numbered from 1)", r.PathValue("n"), m.ID, len(atts)))
+			return
+		}
+		a := atts[n-1]
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+		w.Write(a.Data)
+	}
 }
 
 // maxFaultText bounds the body of POST /api/faults.

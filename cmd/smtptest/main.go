@@ -310,76 +310,22 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		fmt.Fprintf(stdout, manual, optionsText())
 		return 0
 	}
-	c, err := parseFlags(args, stderr)
+	c, faults, err := parseAll(args, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
 		return 2
 	}
-	var faults []smtptest.Fault
-	for _, spec := range c.faults {
-		f, err := parseFault(spec)
-		if err != nil {
-			fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
-			return 2
-		}
-		faults = append(faults, f)
-	}
-
 	out := newPrinter(stdout, stderr, c)
 	defer out.close(2 * time.Second) // on every return; the last one below waits the same
-	store, err := newStore(c.dir, c.mbox)
-	if err != nil {
-		fmt.Fprintf(stderr, "smtptest: %v\n", err)
-		return 1
-	}
-
-	opts, err := serverOptions(c)
-	if err != nil {
-		fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
-		return 2
-	}
-	opts = append(opts, smtptest.OnEvent(out.event), smtptest.Hooks{Deliver: store.save(out)})
-	srv, err := smtptest.Start(opts...)
-	if err != nil {
-		var oe *net.OpError
-		if errors.As(err, &oe) { // the address: in use, not ours, ...
-			fmt.Fprintf(stderr, "%v\n", err)
-			return 1
-		}
-		fmt.Fprintf(stderr, "%v\nRun 'smtptest -h' for the manual.\n", err)
-		return 2
+	srv, faultSet, code := startServer(c, faults, out, stderr)
+	if srv == nil {
+		return code
 	}
 	defer srv.Close()
-	out.files = store
-
-	faultSet := newFaultSet(srv)
-	for i, f := range faults {
-		faultSet.add(c.faults[i], f)
-	}
-
-	if c.certOut != "" {
-		if pem := srv.CertificatePEM(); pem == nil {
-			fmt.Fprintf(stderr, "smtptest: -cert-out needs -starttls or -tls\nRun 'smtptest -h' for the manual.\n")
-			return 2
-		} else if err := os.WriteFile(c.certOut, pem, 0o644); err != nil {
-			fmt.Fprintf(stderr, "smtptest: %v\n", err)
-			return 1
-		}
-	}
-
-	warnIfReachable(out, "-addr", srv.Addr())
-	var api *http.Server
-	apiAddr := ""
-	if c.httpAddr != "" {
-		ln, err := net.Listen("tcp", c.httpAddr)
-		if err != nil {
-			fmt.Fprintf(stderr, "smtptest: HTTP API: %v\n", err)
-			return 1
-		}
-		apiAddr = ln.Addr().String()
-		warnIfReachable(out, "-http", apiAddr)
-		api = newHTTPServer(newAPI(srv, faultSet, newHostGuard(apiAddr)))
-		go api.Serve(ln)
+	api, apiAddr, err := startAPI(c, srv, faultSet, out)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtptest: HTTP API: %v\n", err)
+		return 1
 	}
 
 	// Signals are caught before the ready line goes out: a harness may
@@ -406,6 +352,87 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	// Whoever reads the output (or not), the exit waits at most this long.
 	out.close(2 * time.Second)
 	return 0
+}
+
+// parseAll reads the flags and the faults they give.
+func parseAll(args []string, stderr io.Writer) (*config, []smtptest.Fault, error) {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	var faults []smtptest.Fault
+	for _, spec := range c.faults {
+		f, err := parseFault(spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		faults = append(faults, f)
+	}
+	return c, faults, nil
+}
+
+// startServer starts the SMTP server with its store, faults and
+// certificate file. On failure it reports to stderr and returns a nil
+// server and the exit status.
+func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Writer) (*smtptest.Server, *faultSet, int) {
+	store, err := newStore(c.dir, c.mbox)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtptest: %v\n", err)
+		return nil, nil, 1
+	}
+	opts, err := serverOptions(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
+		return nil, nil, 2
+	}
+	opts = append(opts, smtptest.OnEvent(out.event), smtptest.Hooks{Deliver: store.save(out)})
+	srv, err := smtptest.Start(opts...)
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) { // the address: in use, not ours, ...
+			fmt.Fprintf(stderr, "%v\n", err)
+			return nil, nil, 1
+		}
+		fmt.Fprintf(stderr, "%v\nRun 'smtptest -h' for the manual.\n", err)
+		return nil, nil, 2
+	}
+	out.files = store
+	fs := newFaultSet(srv)
+	for i, f := range faults {
+		fs.add(c.faults[i], f)
+	}
+	if c.certOut != "" {
+		pem := srv.CertificatePEM()
+		if pem == nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "smtptest: -cert-out needs -starttls or -tls\nRun 'smtptest -h' for the manual.\n")
+			return nil, nil, 2
+		}
+		if err := os.WriteFile(c.certOut, pem, 0o644); err != nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "smtptest: %v\n", err)
+			return nil, nil, 1
+		}
+	}
+	warnIfReachable(out, "-addr", srv.Addr())
+	return srv, fs, 0
+}
+
+// startAPI serves the HTTP API if -http asks for it; it returns nil and
+// "" if not.
+func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer) (*http.Server, string, error) {
+	if c.httpAddr == "" {
+		return nil, "", nil
+	}
+	ln, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	addr := ln.Addr().String()
+	warnIfReachable(out, "-http", addr)
+	api := newHTTPServer(newAPI(srv, fs, newHostGuard(addr)))
+	go api.Serve(ln)
+	return api, addr, nil
 }
 
 // newHTTPServer serves the API. A client that sends its request slowly,
