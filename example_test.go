@@ -660,3 +660,41 @@ func ExampleServer_Host() {
 	// Output:
 	// 127.0.0.1 true
 }
+
+// RejectMalformed answers malformed mail the way Gmail does, so that a
+// sender's error path can be tested; Message.Lint tells what is wrong with
+// mail that was accepted.
+func ExampleRejectMalformed() {
+	srv, err := smtptest.Start(smtptest.RejectMalformed())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	err = smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, []byte("Subject: no date\r\n\r\nhi\r\n"))
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		fmt.Println(tp.Code, tp.Msg)
+	}
+	fmt.Println(len(srv.Messages()), "messages recorded")
+	// Output:
+	// 550 5.7.1 the message has no Date field (RFC 5322 3.6)
+	// 0 messages recorded
+}
+
+// TranscriptOf shows the dialogue of some connections only, for tests that
+// share a server.
+func ExampleServer_TranscriptOf() {
+	srv, err := smtptest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	for _, to := range []string{"ann@example.org", "bob@example.net"} {
+		smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{to}, []byte("Subject: hi\r\n\r\nhi\r\n"))
+	}
+	m := srv.Messages()[1] // bob's
+	tr := srv.TranscriptOf(m.ConnID)
+	fmt.Println(strings.Contains(tr, "RCPT TO:<bob@example.net>"), strings.Contains(tr, "ann@example.org"))
+	// Output:
+	// true false
+}

@@ -182,16 +182,8 @@ func (t *transcript) note(s string) {
 }
 
 func (t *transcript) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	b := t.header()
-	for i, c := range t.chunks {
-		if i == 1 && t.omitted > 0 {
-			b = t.appendOmitted(b)
-		}
-		b = append(b, c...)
-	}
-	return string(b)
+	lines, _ := t.since(0) // all of it, with the marker where the ring dropped lines
+	return string(append(t.header(), lines...))
 }
 
 // appendElapsed appends d as a right-aligned "   12.345ms " column.

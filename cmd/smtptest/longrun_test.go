@@ -141,19 +141,7 @@ func TestMboxSurvivesAFullDiskAndRotation(t *testing.T) {
 	dir := t.TempDir()
 	mbox := filepath.Join(dir, "all.mbox")
 	// ulimit -f counts 1024-byte blocks: the mbox may not pass 8 KiB.
-	cmd := exec.Command("bash", "-c", `ulimit -f 8 && exec "$0" "$@"`, binary, "-addr", "127.0.0.1:0", "-mbox", mbox, "-json")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	lines := bufio.NewScanner(out)
-	lines.Scan()
-	addr := readyAddr(t, lines.Text())
-	go io.Copy(io.Discard, out)
+	addr := startCmd(t, exec.Command("bash", "-c", `ulimit -f 8 && exec "$0" "$@"`, binary, "-addr", "127.0.0.1:0", "-mbox", mbox, "-json")).addr
 
 	send := func(body string) error {
 		return smtp.SendMail(addr, nil, "app@example.com", []string{"ann@example.org"}, []byte(body))
@@ -244,15 +232,7 @@ func TestUsersFromFileAndEnvironment(t *testing.T) {
 	os.WriteFile(file, []byte("# accounts\nfile:pa ss:word\n\n"), 0o600)
 	cmd := exec.Command(binary, "-addr", "127.0.0.1:0", "-user-file", file)
 	cmd.Env = append(os.Environ(), "SMTPTEST_USERS=env:s3cret other:x")
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	sc := bufio.NewScanner(out)
-	sc.Scan()
-	addr := readyAddr(t, sc.Text())
-	go io.Copy(io.Discard, out)
+	addr := startCmd(t, cmd).addr
 	for user, pass := range map[string]string{"file": "pa ss:word", "env": "s3cret"} {
 		c, err := smtp.Dial(addr)
 		if err != nil {

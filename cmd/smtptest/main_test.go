@@ -65,8 +65,14 @@ func start(t *testing.T, args ...string) *proc {
 	if !slices.Contains(args, "-addr") {
 		args = append([]string{"-addr", "127.0.0.1:0"}, args...)
 	}
-	p := &proc{t: t, lines: make(chan string, 1000), stderr: new(syncBuffer)}
-	p.cmd = exec.Command(binary, args...)
+	return startCmd(t, exec.Command(binary, args...))
+}
+
+// startCmd runs cmd (smtptest, perhaps under a wrapper or with an
+// environment of its own) as start does.
+func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1000), stderr: new(syncBuffer)}
 	p.cmd.Stderr = p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
