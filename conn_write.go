@@ -252,7 +252,7 @@ func (c *conn) setWriteDeadline() {
 			deadline = bound
 		}
 	}
-	if !deadline.IsZero() || c.srv.cfg.writeTimeout > 0 || c.srv.draining.Load() {
+	if !deadline.IsZero() || c.srv.draining.Load() { // draining in a transaction: clear Shutdown's bound
 		c.stream.SetWriteDeadline(deadline)
 	}
 }
