@@ -1,0 +1,235 @@
+package dkimtest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-msgauth/dkim"
+)
+
+// The reasons a signature does not verify. A [Result]'s Err wraps one of
+// them (test with errors.Is) and says more.
+var (
+	// ErrNoKey: the registry has no key for the signature's domain and
+	// selector (or the key record is unusable).
+	ErrNoKey = errors.New("no key")
+	// ErrBodyHash: the body is not the one that was signed (bh=): it was
+	// changed in transit, or after signing.
+	ErrBodyHash = errors.New("body hash mismatch")
+	// ErrSignature: the signed header fields are not the ones that were
+	// signed, or the signature is not by this key.
+	ErrSignature = errors.New("bad signature")
+	// ErrExpired: the signature's x= time has passed.
+	ErrExpired = errors.New("signature expired")
+	// ErrFromNotSigned: h= does not list From (RFC 6376 5.4: it must).
+	ErrFromNotSigned = errors.New("h= does not list From")
+	// ErrBodyLength: l= is longer than the body.
+	ErrBodyLength = errors.New("l= longer than the body")
+	// ErrInvalid: the signature is malformed, or uses an algorithm or
+	// canonicalization verifiers refuse (rsa-sha1, for one).
+	ErrInvalid = errors.New("invalid signature")
+)
+
+// ErrTooManySignatures is returned by [Verify] for a message with more
+// than MaxSignatures DKIM-Signature fields; the first MaxSignatures are
+// verified.
+var ErrTooManySignatures = errors.New("dkimtest: too many DKIM-Signature fields")
+
+// MaxSignatures is the most signatures [Verify] checks in one message: a
+// hostile message cannot make it do unbounded work.
+const MaxSignatures = 16
+
+// Result is what verifying one DKIM-Signature found.
+type Result struct {
+	Domain           string   // d=, the signing domain
+	Selector         string   // s=
+	Identifier       string   // i=, or "@" + d= when the signature has none
+	Algorithm        string   // a=: "rsa-sha256", "ed25519-sha256"
+	Canonicalization string   // c=, header/body: "relaxed/relaxed"; "simple/simple" when omitted
+	HeaderKeys       []string // h=, the signed header fields, as listed
+	// BodyLength is l=, how many octets of the canonical body the
+	// signature covers; -1 when it has no l= (it covers the whole body).
+	BodyLength int64
+	// UnsignedBody counts the octets of the canonical body after l=:
+	// content anyone could have appended without breaking the signature
+	// (RFC 6376 8.2). Above 0 the signature can verify and still be
+	// unsafe; receivers such as Gmail distrust it.
+	UnsignedBody int64
+	Time         time.Time // t=; zero if absent
+	Expiration   time.Time // x=; zero if absent
+
+	// FromDomain is the domain of the message's From address, lower-case;
+	// "" if the message has no single From domain (no From, several From
+	// fields or domains, or one that cannot be parsed).
+	FromDomain string
+	// Aligned says how Domain aligns with FromDomain (RFC 7489 3.1).
+	Aligned Alignment
+
+	// Err is nil when the signature verified; otherwise it wraps one of
+	// ErrNoKey, ErrBodyHash, ErrSignature, ErrExpired, ErrFromNotSigned,
+	// ErrBodyLength and ErrInvalid.
+	Err error
+}
+
+// Verified reports whether the signature verified.
+func (r Result) Verified() bool { return r.Err == nil }
+
+// Covers reports whether h= lists the header field name
+// (case-insensitively).
+func (r Result) Covers(name string) bool {
+	for _, k := range r.HeaderKeys {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// String summarises the result on one line:
+//
+//	d=example.com s=s1 ed25519-sha256 relaxed/relaxed: verified, aligned (strict) with From example.com
+func (r Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "d=%s s=%s %s %s: ", r.Domain, r.Selector, r.Algorithm, r.Canonicalization)
+	if r.Err != nil {
+		fmt.Fprintf(&b, "not verified (%v)", r.Err)
+	} else {
+		b.WriteString("verified")
+	}
+	switch {
+	case r.FromDomain == "":
+		b.WriteString(", no From domain to align with")
+	case r.Aligned == NotAligned:
+		fmt.Fprintf(&b, ", not aligned with From %s", r.FromDomain)
+	default:
+		fmt.Fprintf(&b, ", aligned (%s) with From %s", r.Aligned, r.FromDomain)
+	}
+	if r.UnsignedBody > 0 {
+		fmt.Fprintf(&b, "; l=%d leaves %d octets of the body unsigned", r.BodyLength, r.UnsignedBody)
+	}
+	return b.String()
+}
+
+// Verify checks every DKIM-Signature of a message (the bytes a client
+// sent after DATA), top first, against the keys of ks, and returns one
+// Result each; none for a message without signatures. It never looks up
+// anything in DNS: a signature whose key ks lacks fails with [ErrNoKey]
+// (a nil ks has no keys). The error is not nil only when the header
+// cannot be read (no blank line ends it), or with [ErrTooManySignatures].
+//
+// A signature with a body length (l=) is verified over the octets it
+// names and flagged in UnsignedBody when the body goes on after them.
+func Verify(data []byte, ks *Keys) ([]Result, error) {
+	fields, body, err := splitMessage(data)
+	if err != nil {
+		return nil, fmt.Errorf("dkimtest: %w", err)
+	}
+	var sigs []field
+	for _, f := range fields {
+		if strings.EqualFold(f.name(), "DKIM-Signature") {
+			sigs = append(sigs, f)
+		}
+	}
+	if len(sigs) == 0 {
+		return nil, nil
+	}
+	var tooMany error
+	if len(sigs) > MaxSignatures {
+		sigs, tooMany = sigs[:MaxSignatures], fmt.Errorf("%w: %d, verified the first %d", ErrTooManySignatures, len(sigs), MaxSignatures)
+	}
+	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(data), &dkim.VerifyOptions{
+		LookupTXT:        ks.lookupTXT,
+		MaxVerifications: MaxSignatures,
+	})
+	if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
+		return nil, fmt.Errorf("dkimtest: %w", err)
+	}
+	if len(verifs) != len(sigs) {
+		// Cannot happen: both read the header the same way.
+		return nil, fmt.Errorf("dkimtest: go-msgauth found %d signatures, the header has %d", len(verifs), len(sigs))
+	}
+	from := fromDomain(fields)
+	results := make([]Result, len(sigs))
+	for i, sig := range sigs {
+		r := describe(sig)
+		r.FromDomain = from
+		r.Aligned = align(r.Domain, from)
+		v := verifs[i]
+		r.Time, r.Expiration = v.Time, v.Expiration
+		r.Err = reason(v.Err)
+		if r.BodyLength >= 0 && v.Err != nil && strings.Contains(v.Err.Error(), "insecure body length tag") {
+			// go-msgauth refuses every l= signature; it checked all
+			// the rest (tags, key, algorithms) before that refusal.
+			r.UnsignedBody, r.Err = verifyLength(fields, body, sig, ks)
+		}
+		results[i] = r
+	}
+	return results, tooMany
+}
+
+// describe reads what a signature says of itself; what it cannot read is
+// left zero (verification then fails and says why).
+func describe(sig field) Result {
+	r := Result{BodyLength: -1, Canonicalization: "simple/simple"}
+	tags, err := parseTags(sig.value())
+	if err != nil {
+		return r
+	}
+	r.Domain = stripSpace(tags["d"])
+	r.Selector = stripSpace(tags["s"])
+	r.Algorithm = stripSpace(tags["a"])
+	r.Identifier = stripSpace(tags["i"])
+	if r.Identifier == "" && r.Domain != "" {
+		r.Identifier = "@" + r.Domain
+	}
+	if c, ok := tags["c"]; ok {
+		h, b, _ := strings.Cut(stripSpace(c), "/")
+		if b == "" {
+			b = "simple"
+		}
+		r.Canonicalization = h + "/" + b
+	}
+	r.HeaderKeys = splitList(tags["h"])
+	if l, ok := tags["l"]; ok {
+		if n, err := strconv.ParseInt(stripSpace(l), 10, 64); err == nil && n >= 0 {
+			r.BodyLength = n
+		}
+	}
+	return r
+}
+
+// reason turns go-msgauth's verdict into an error wrapping one of ours.
+func reason(err error) error {
+	if err == nil {
+		return nil
+	}
+	text := strings.TrimPrefix(err.Error(), "dkim: ")
+	kinds := []struct {
+		marks []string
+		kind  error
+		say   string
+	}{
+		{[]string{"no key for signature", "no valid key found", "key unavailable", "key revoked", "multiple TXT records", "key syntax error", "key record error", "key is too short", "Ed25519 public key size", "unsupported key algorithm"}, ErrNoKey, "%s"},
+		{[]string{"body hash did not verify"}, ErrBodyHash, "the body is not the one signed: changed in transit or after signing"},
+		{[]string{"signature did not verify"}, ErrSignature, "the signed header fields are not the ones signed, or the key is not the signer's (%s)"},
+		{[]string{"signature has expired"}, ErrExpired, "x= has passed"},
+		{[]string{"From field not signed"}, ErrFromNotSigned, "a signature must cover From (RFC 6376 5.4)"},
+		{[]string{"insecure body length tag"}, ErrInvalid, "%s"},
+	}
+	for _, k := range kinds {
+		for _, m := range k.marks {
+			if strings.Contains(text, m) {
+				text = strings.TrimPrefix(text, "no key for signature: ")
+				if strings.Contains(k.say, "%s") {
+					return fmt.Errorf("%w: "+k.say, k.kind, text)
+				}
+				return fmt.Errorf("%w: %s", k.kind, k.say)
+			}
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, text)
+}
