@@ -1,6 +1,7 @@
 package smtptest_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -18,9 +19,11 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-msgauth/dkim"
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/dkimtest"
 	"github.com/smtptest/smtptest/internal/tbtest"
 )
 
@@ -697,4 +700,39 @@ func ExampleServer_TranscriptOf() {
 	fmt.Println(strings.Contains(tr, "RCPT TO:<bob@example.net>"), strings.Contains(tr, "ann@example.org"))
 	// Output:
 	// true false
+}
+
+// The application signs with a key the test made; the server verifies
+// what arrived against it, without DNS.
+func ExampleServer_NewDKIMKey() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		key := srv.NewDKIMKey("example.com", "s1", dkimtest.Ed25519)
+
+		// The code under test, configured with key.Signer (or with
+		// key.PrivateKeyPEM() written to a file):
+		msg := "From: noreply@example.com\r\nTo: ann@example.org\r\nSubject: Welcome\r\n\r\nHello!\r\n"
+		var signed bytes.Buffer
+		if err := dkim.Sign(&signed, strings.NewReader(msg), &dkim.SignOptions{
+			Domain: "example.com", Selector: "s1", Signer: key.Signer,
+			HeaderKeys: []string{"From", "To", "Subject"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"}, signed.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+
+		results, err := srv.VerifyDKIM(srv.Messages()[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			fmt.Println(r)
+			fmt.Println("signed fields:", r.HeaderKeys)
+		}
+	})
+	// Output:
+	// d=example.com s=s1 ed25519-sha256 simple/simple: verified, aligned (strict) with From example.com
+	// signed fields: [From To Subject]
 }

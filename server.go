@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/smtptest/smtptest/dkimtest"
 )
 
 // Server is an SMTP server on loopback that records every message it
@@ -65,6 +66,8 @@ type Server struct {
 
 	seed   uint64   // for the faults' Rate draws
 	faults faultSet // the faults in force
+
+	dkim dkimtest.Keys // the public keys VerifyDKIM knows
 }
 
 // NewServer starts a server on 127.0.0.1 with a system-chosen port and
