@@ -1,6 +1,7 @@
 package assert_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/smtp"
@@ -9,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-msgauth/dkim"
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/assert"
+	"github.com/smtptest/smtptest/dkimtest"
 	"github.com/smtptest/smtptest/internal/tbtest"
 )
 
@@ -341,4 +344,37 @@ func ExampleRender() {
 	//   Subject: Welcome, Ann
 	//   body (text/plain):
 	//     | Click https://example.com/verify?[volatile 1]
+}
+
+// DKIM checks that what the application signed verifies against the key
+// it was given, aligns with From and covers the fields asked for: here
+// the application forgot the one-click unsubscribe headers, which Gmail
+// and Yahoo require bulk senders to sign.
+func ExampleDKIM() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		key := srv.NewDKIMKey("example.com", "news", dkimtest.Ed25519)
+
+		// The code under test signs with key.Signer.
+		msg := "From: News <news@example.com>\r\nTo: ann@example.org\r\nSubject: Weekly\r\n" +
+			"List-Unsubscribe: <https://example.com/u/1>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nHello.\r\n"
+		var signed bytes.Buffer
+		if err := dkim.Sign(&signed, strings.NewReader(msg), &dkim.SignOptions{
+			Domain: "example.com", Selector: "news", Signer: key.Signer,
+			HeaderKeys: []string{"From", "To", "Subject"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := smtp.SendMail(srv.Addr(), nil, "news@example.com", []string{"ann@example.org"}, signed.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+
+		assert.DKIM(t, srv, "example.com", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post")
+	})
+	// Output:
+	// assert.DKIM: 1 of 1 message(s) have no valid signature by example.com, aligned with From, covering From, Subject, List-Unsubscribe, List-Unsubscribe-Post:
+	// message 1 (from <news@example.com> to <ann@example.org> subject "Weekly" (437 bytes, conn 1)):
+	//   d=example.com s=news ed25519-sha256 simple/simple: verified, aligned (strict) with From example.com; h= does not list List-Unsubscribe, List-Unsubscribe-Post
+	// Fake: smtptest server 127.0.0.1:[port] (made at example_test.go): SMTP transcript:
+	// [...]
 }

@@ -223,7 +223,10 @@ func reason(err error) error {
 	for _, k := range kinds {
 		for _, m := range k.marks {
 			if strings.Contains(text, m) {
-				text = strings.TrimPrefix(text, "no key for signature: ")
+				for _, p := range []string{"no key for signature: ", "signature did not verify: "} {
+					text = strings.TrimPrefix(text, p)
+				}
+				text = strings.ReplaceAll(text, "dkim: ", "")
 				if strings.Contains(k.say, "%s") {
 					return fmt.Errorf("%w: "+k.say, k.kind, text)
 				}
