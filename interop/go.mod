@@ -14,6 +14,7 @@ require (
 
 require (
 	github.com/emersion/go-message v0.18.2 // indirect
+	github.com/emersion/go-msgauth v0.7.0 // indirect
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 	github.com/go-test/deep v1.1.2 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect

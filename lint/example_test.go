@@ -1,8 +1,12 @@
 package lint_test
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 
+	"github.com/emersion/go-msgauth/dkim"
+	"github.com/smtptest/smtptest/dkimtest"
 	"github.com/smtptest/smtptest/lint"
 )
 
@@ -23,7 +27,8 @@ func ExampleCheck() {
 	// line 3: error header/8bit (RFC 6532 3.2): Subject has raw non-ASCII bytes "Café"; encode it (RFC 2047) or send over SMTPUTF8
 }
 
-// The bulk-sender profile requires one-click unsubscription (RFC 8058).
+// The bulk-sender profile requires one-click unsubscription (RFC 8058)
+// and a DKIM signature.
 func ExampleBulkSender() {
 	msg := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
 		"From: News <news@example.com>\r\n" +
@@ -39,5 +44,41 @@ func ExampleBulkSender() {
 	}
 	// Output:
 	// 0 problems by default
+	// dkim/missing error
 	// list/one-click-missing error
+}
+
+// With the signer's keys, the bulk-sender profile verifies the DKIM
+// signatures: here the body changed after signing, and the signature that
+// covers it is the only one aligned with From.
+func ExampleDKIMKeys() {
+	key, err := dkimtest.GenerateKey("example.com", "news", dkimtest.Ed25519)
+	if err != nil {
+		panic(err)
+	}
+	keys := new(dkimtest.Keys)
+	keys.Add(key)
+	msg := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
+		"From: News <news@example.com>\r\n" +
+		"To: ann@example.org\r\n" +
+		"Subject: This week\r\n" +
+		"Message-ID: <week49@example.com>\r\n" +
+		"List-Unsubscribe: <https://example.com/u/ann>\r\n" +
+		"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" +
+		"\r\n" +
+		"News.\r\n"
+	var signed bytes.Buffer
+	if err := dkim.Sign(&signed, strings.NewReader(msg), &dkim.SignOptions{Domain: "example.com", Selector: "news", Signer: key.Signer}); err != nil {
+		panic(err)
+	}
+	fmt.Println(len(lint.Check(signed.Bytes(), lint.BulkSender(), lint.DKIMKeys(keys), lint.Ignore("line/long"))), "problems as signed")
+
+	changed := bytes.Replace(signed.Bytes(), []byte("News."), []byte("Old news."), 1)
+	for _, p := range lint.Check(changed, lint.BulkSender(), lint.DKIMKeys(keys), lint.Ignore("line/long")) {
+		fmt.Println(p.Rule, p.Severity)
+	}
+	// Output:
+	// 0 problems as signed
+	// dkim/invalid error
+	// dkim/not-aligned error
 }

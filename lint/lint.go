@@ -23,6 +23,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/smtptest/smtptest/dkimtest"
 )
 
 // Severity says how bad a [Problem] is.
@@ -82,6 +84,7 @@ type config struct {
 	bulk         bool
 	strict       bool
 	ignore       map[string]bool
+	dkimKeys     *dkimtest.Keys // nil: signatures are not verified
 }
 
 // SMTPUTF8 says the message went over SMTPUTF8 (RFC 6531): raw UTF-8 in
@@ -94,8 +97,11 @@ func EightBitMIME() Option { return optionFunc(func(c *config) { c.eightBitMIME 
 
 // BulkSender adds the requirements Gmail and Yahoo set for bulk senders
 // in 2024: a Message-ID (an Error rather than a Warning), a
-// List-Unsubscribe header with an https URI, and RFC 8058 one-click
-// unsubscription (List-Unsubscribe-Post: List-Unsubscribe=One-Click).
+// List-Unsubscribe header with an https URI, RFC 8058 one-click
+// unsubscription (List-Unsubscribe-Post: List-Unsubscribe=One-Click), and
+// a DKIM signature by a domain aligned with From that signs From,
+// List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 4). Give the keys
+// with [DKIMKeys] to have the signatures verified too.
 func BulkSender() Option { return optionFunc(func(c *config) { c.bulk = true }) }
 
 // Strict reports every problem as an Error: for tests that hold mail to

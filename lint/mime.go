@@ -20,6 +20,7 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 		c.top = e
 		c.checkMessageHeader(e)
 		c.checkLists(e)
+		c.checkDKIM(e)
 		c.checkMIMEVersion(e)
 	}
 	media, params := c.contentType(e)

@@ -61,6 +61,13 @@ var Rules = []Rule{
 	{"list/unsubscribe-post-syntax", Error, "RFC 8058 3.1", "a List-Unsubscribe-Post that is not List-Unsubscribe=One-Click"},
 	{"list/unsubscribe-missing", Error, "RFC 8058 3.1", "BulkSender: no List-Unsubscribe (Gmail and Yahoo require one-click unsubscription)"},
 	{"list/one-click-missing", Error, "RFC 8058 3.1", "BulkSender: no https URI in List-Unsubscribe, or no List-Unsubscribe-Post: List-Unsubscribe=One-Click"},
+
+	{"dkim/invalid", Error, "RFC 6376 6.1", "DKIMKeys: a DKIM-Signature that does not verify (body hash mismatch, bad signature, expired, ...)"},
+	{"dkim/no-key", Warning, "RFC 6376 6.1.2", "DKIMKeys: a DKIM-Signature by a domain and selector the keys lack"},
+	{"dkim/body-length", Warning, "RFC 6376 8.2", "a DKIM-Signature with l= (with DKIMKeys: one that leaves part of the body unsigned)"},
+	{"dkim/missing", Error, "RFC 6376 3.5", "BulkSender: no DKIM-Signature (Gmail and Yahoo require one)"},
+	{"dkim/not-aligned", Error, "RFC 7489 3.1", "BulkSender: no DKIM signature (with DKIMKeys: none that verified) by a domain aligned with From"},
+	{"dkim/unsigned-field", Error, "RFC 8058 4", "BulkSender: no aligned DKIM signature signs From and the List-Unsubscribe and List-Unsubscribe-Post present"},
 }
 
 // ruleByID finds a rule by its id.
