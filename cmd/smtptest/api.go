@@ -78,7 +78,7 @@ const (
 // newAPI serves the HTTP JSON API described in the manual. Reads cost what
 // they return: a list copies no message data, a message copies that one,
 // and none holds up recording.
-func newAPI(srv *smtptest.Server, faults *faultSet, guard *hostGuard) http.Handler {
+func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, summaries(srv.Summaries()))
@@ -86,7 +86,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, guard *hostGuard) http.Handl
 	mux.HandleFunc("GET /api/messages/wait", waitHandler(srv))
 	mux.HandleFunc("GET /api/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := message(w, r, srv); ok {
-			writeJSON(w, http.StatusOK, detail(m))
+			writeJSON(w, http.StatusOK, detail(m, ch))
 		}
 	})
 	mux.HandleFunc("GET /api/messages/{id}/raw", func(w http.ResponseWriter, r *http.Request) {
@@ -265,29 +265,11 @@ type detailJSON struct {
 	Attachments []attachmentJSON    `json:"attachments"`
 	Errors      map[string]string   `json:"errors,omitempty"` // what could not be read, by part
 	Problems    []problemJSON       `json:"problems"`         // what package lint finds wrong with it
+	DKIM        []dkimJSON          `json:"dkim"`             // its DKIM signatures, verified against -dkim-key
 }
 
-// problemJSON is a lint.Problem.
-type problemJSON struct {
-	Rule     string `json:"rule"`
-	Severity string `json:"severity"`
-	Ref      string `json:"ref"`
-	Part     string `json:"part,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Text     string `json:"text"`
-}
-
-// problems lints m with what its envelope allows.
-func problems(m *smtptest.Message) []problemJSON {
-	out := []problemJSON{}
-	for _, p := range m.Lint() {
-		out = append(out, problemJSON{p.Rule, p.Severity.String(), p.Ref, p.Part, p.Line, p.Text})
-	}
-	return out
-}
-
-func detail(m *smtptest.Message) detailJSON {
-	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}, Problems: problems(m)}
+func detail(m *smtptest.Message, ch *checks) detailJSON {
+	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}, Problems: ch.problems(m), DKIM: ch.dkim(m)}
 	if h, err := m.Header(); err != nil {
 		d.Errors["headers"] = err.Error()
 	} else {

@@ -20,7 +20,7 @@ func apiServer(t *testing.T, opts ...smtptest.Option) (*smtptest.Server, http.Ha
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	return srv, newAPI(srv, newFaultSet(srv), newHostGuard("127.0.0.1:8025"))
+	return srv, newAPI(srv, newFaultSet(srv), newChecks(false, nil), newHostGuard("127.0.0.1:8025"))
 }
 
 // get serves one request in-process and returns the status and body.

@@ -64,6 +64,22 @@ LINT
     the -json message event and GET /api/messages/{id} list them (rule,
     severity, ref, part, line, text). -reject-malformed refuses a message
     with an error problem: "550 5.7.1 <problem> (<RFC>)", nothing kept.
+    -bulk-sender adds the Gmail and Yahoo bulk-sender rules: a Message-ID,
+    one-click List-Unsubscribe (RFC 8058), and a DKIM signature by a domain
+    aligned with From that signs From and the unsubscribe fields.
+
+DKIM
+    Each message's DKIM signatures are verified against the keys given with
+    -dkim-key domain:selector:file, never DNS: the file holds the key's DNS
+    TXT record text ("v=DKIM1; k=rsa; p=MIIB..."), or its public or private
+    key in PEM. The message line says which domain signed and whether it
+    verified ("DKIM d=example.com verified (strict)", "DKIM d=example.com
+    s=s1 failed: body hash mismatch: ..."); the -json message event and
+    GET /api/messages/{id} list each signature (domain, selector,
+    algorithm, canonicalization, header_keys, body_length, unsigned_body,
+    verified, error, reason, from_domain, aligned). With keys, a signature
+    that does not verify is a lint error (dkim/invalid), so
+    -reject-malformed refuses it.
 
 LIMITS
     Memory stays bounded on a long run: the last -max-messages messages
@@ -116,7 +132,8 @@ HTTP API
                                                wait until N messages arrived since the start
                                                or the last DELETE (timeout default 10s,
                                                at most 10m); 408 on timeout
-        GET    /api/messages/{id}              one, with headers, text, HTML, attachments
+        GET    /api/messages/{id}              one, with headers, text, HTML, attachments,
+                                               lint problems and DKIM results
         GET    /api/messages/{id}/raw          the message as received (message/rfc822)
         GET    /api/messages/{id}/attachments/{n}
                                                its n-th attachment (from 1), to download
@@ -151,6 +168,9 @@ EXAMPLES
         AUTH PLAIN/LOGIN required
     smtptest -http 127.0.0.1:8025 -quiet
         no output but the ready line; tests use the HTTP API
+    smtptest -bulk-sender -dkim-key example.com:s1:s1.txt
+        check newsletters against the bulk-sender rules, and verify their
+        DKIM signatures with the key published in s1.txt
 
 EXIT STATUS
     0 after SIGINT or SIGTERM, 1 if the server cannot start (say, the
@@ -182,6 +202,9 @@ type config struct {
 	httpAddr                 string
 	shutdownTimeout          time.Duration
 	rejectMalformed          bool
+	bulkSender               bool
+	dkimKeys                 dkimKeyFlag
+	checks                   *checks // made from bulkSender and dkimKeys
 }
 
 // stringsFlag collects a flag given several times.
@@ -239,6 +262,8 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.printData, "print-data", false, "print each whole message after its line (JSON: a data field)")
 	fs.StringVar(&c.httpAddr, "http", "", "serve the HTTP API on `host:port` (off by default)")
 	fs.BoolVar(&c.rejectMalformed, "reject-malformed", false, "refuse a message that is not well formed (a lint error, see LINT) with 550 5.7.1, as Gmail does")
+	fs.BoolVar(&c.bulkSender, "bulk-sender", false, "lint with the bulk-sender rules too (one-click unsubscribe, DKIM aligned with From: see LINT)")
+	fs.Var(&c.dkimKeys, "dkim-key", "verify DKIM signatures by `domain:selector:file` with the key in file: its DNS TXT record text, or a PEM public or private key (repeatable; see DKIM)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, wait up to `duration` for messages in flight")
 }
 
@@ -275,6 +300,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			}
 		}
 	}
+	c.checks = newChecks(c.bulkSender, c.dkimKeys)
 	if env := os.Getenv("SMTPTEST_USERS"); env != "" {
 		for _, word := range strings.Fields(env) {
 			if err := c.users.Set(word); err != nil {
@@ -430,7 +456,7 @@ func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer) (*htt
 	}
 	addr := ln.Addr().String()
 	warnIfReachable(out, "-http", addr)
-	api := newHTTPServer(newAPI(srv, fs, newHostGuard(addr)))
+	api := newHTTPServer(newAPI(srv, fs, c.checks, newHostGuard(addr)))
 	go api.Serve(ln)
 	return api, addr, nil
 }
@@ -506,7 +532,7 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 		opts = append(opts, smtptest.Seed(c.seed))
 	}
 	if c.rejectMalformed {
-		opts = append(opts, smtptest.RejectMalformed())
+		opts = append(opts, smtptest.RejectMalformed(c.checks.lint...))
 	}
 	return opts, nil
 }

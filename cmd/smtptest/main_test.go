@@ -533,15 +533,26 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-cert-out", "x.pem"}, "-cert-out needs -starttls or -tls"},
 	}
 	for _, tt := range tests {
-		var stderr bytes.Buffer
-		cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, tt.args...)...)
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), tt.want) || !strings.Contains(stderr.String(), "smtptest -h") {
-			t.Errorf("%q: %v, stderr %q; want exit 2 and %q", tt.args, err, stderr.String(), tt.want)
+		code, stderr := runBad(t, tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, "smtptest -h") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", tt.args, code, stderr, tt.want)
 		}
 	}
+}
+
+// runBad runs smtptest with args that should make it refuse to start, and
+// returns its exit status and standard error.
+func runBad(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("%q: %v (it started?)", args, err)
+	}
+	return ee.ExitCode(), stderr.String()
 }
 
 func TestAddressInUse(t *testing.T) {
@@ -565,7 +576,7 @@ func TestManual(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "FAULTS", "HTTP API", "EXAMPLES", "EXIT STATUS", "-fault spec", "-http host:port", "reject every recipient at bad.example with 550", "fail the first delivery with 451"} {
+	for _, section := range []string{"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "FAULTS", "HTTP API", "EXAMPLES", "EXIT STATUS", "DKIM", "-dkim-key domain:selector:file", "-bulk-sender", "-fault spec", "-http host:port", "reject every recipient at bad.example with 550", "fail the first delivery with 451"} {
 		if !strings.Contains(string(out), section) {
 			t.Errorf("the manual lacks %q", section)
 		}

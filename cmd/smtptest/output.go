@@ -19,7 +19,8 @@ import (
 type printer struct {
 	out, errOut            *lineQueue
 	json, quiet, printData bool
-	files                  *store // where messages were saved, if anywhere
+	files                  *store  // where messages were saved, if anywhere
+	checks                 *checks // lint and DKIM
 
 	mu          sync.Mutex // guards the fields below
 	discardSeen map[string]bool
@@ -30,7 +31,7 @@ type printer struct {
 func newPrinter(out, errOut io.Writer, c *config) *printer {
 	return &printer{
 		out: newLineQueue(out), errOut: newLineQueue(errOut),
-		json: c.json, quiet: c.quiet, printData: c.printData,
+		json: c.json, quiet: c.quiet, printData: c.printData, checks: c.checks,
 		discardSeen: map[string]bool{},
 	}
 }
@@ -107,6 +108,7 @@ type messageEvent struct {
 	Time  string `json:"time"`
 	summaryJSON
 	Problems []problemJSON `json:"problems"` // what package lint finds wrong with it
+	DKIM     []dkimJSON    `json:"dkim"`     // its DKIM signatures, verified against -dkim-key
 	File     string        `json:"file,omitempty"`
 	Data     *string       `json:"data,omitempty"`
 }
@@ -198,7 +200,7 @@ func (p *printer) acceptError(ev smtptest.Event) {
 }
 
 func (p *printer) message(m *smtptest.Message) {
-	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary()), Problems: problems(m)}
+	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary()), Problems: p.checks.problems(m), DKIM: p.checks.dkim(m)}
 	if p.files != nil {
 		ev.File = p.files.fileOf(m)
 	}
@@ -215,6 +217,7 @@ func (p *printer) message(m *smtptest.Message) {
 			line += ", ..."
 		}
 	}
+	line += dkimLine(ev.DKIM, p.checks.verifying())
 	if ev.File != "" {
 		line += ", saved as " + ev.File
 	}

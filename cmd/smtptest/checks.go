@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/dkimtest"
+	"github.com/smtptest/smtptest/lint"
+)
+
+// checks is what each message is judged by: package lint with the
+// options the flags give (-bulk-sender, the -dkim-key keys), and its DKIM
+// signatures verified against those keys (never DNS).
+type checks struct {
+	keys *dkimtest.Keys // -dkim-key; empty without
+	lint []lint.Option
+}
+
+func newChecks(bulk bool, keys []*dkimtest.Key) *checks {
+	ch := &checks{keys: new(dkimtest.Keys)}
+	ch.keys.Add(keys...)
+	if bulk {
+		ch.lint = append(ch.lint, lint.BulkSender())
+	}
+	if len(keys) > 0 {
+		ch.lint = append(ch.lint, lint.DKIMKeys(ch.keys))
+	}
+	return ch
+}
+
+// verifying reports whether there are keys to verify signatures with.
+func (ch *checks) verifying() bool { return len(ch.keys.All()) > 0 }
+
+// problemJSON is a lint.Problem.
+type problemJSON struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Ref      string `json:"ref"`
+	Part     string `json:"part,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Text     string `json:"text"`
+}
+
+// problems lints m with what its envelope allows and the flags ask.
+func (ch *checks) problems(m *smtptest.Message) []problemJSON {
+	out := []problemJSON{}
+	for _, p := range m.Lint(ch.lint...) {
+		out = append(out, problemJSON{p.Rule, p.Severity.String(), p.Ref, p.Part, p.Line, p.Text})
+	}
+	return out
+}
+
+// dkimJSON is a dkimtest.Result.
+type dkimJSON struct {
+	Domain           string   `json:"domain"`
+	Selector         string   `json:"selector"`
+	Algorithm        string   `json:"algorithm"`
+	Canonicalization string   `json:"canonicalization"`
+	HeaderKeys       []string `json:"header_keys"`
+	BodyLength       *int64   `json:"body_length,omitempty"`   // l=, if the signature has one
+	UnsignedBody     int64    `json:"unsigned_body,omitempty"` // octets of the body after l=
+	Verified         bool     `json:"verified"`
+	Error            string   `json:"error,omitempty"`
+	Reason           string   `json:"reason,omitempty"` // no-key, body-hash, signature, expired, from-not-signed, body-length, invalid
+	FromDomain       string   `json:"from_domain"`
+	Aligned          string   `json:"aligned"` // strict, relaxed, not aligned
+}
+
+var dkimReasons = []struct {
+	err  error
+	name string
+}{
+	{dkimtest.ErrNoKey, "no-key"}, {dkimtest.ErrBodyHash, "body-hash"}, {dkimtest.ErrSignature, "signature"},
+	{dkimtest.ErrExpired, "expired"}, {dkimtest.ErrFromNotSigned, "from-not-signed"},
+	{dkimtest.ErrBodyLength, "body-length"}, {dkimtest.ErrInvalid, "invalid"},
+}
+
+// dkim verifies m's DKIM signatures; [] if it has none.
+func (ch *checks) dkim(m *smtptest.Message) []dkimJSON {
+	out := []dkimJSON{}
+	results, err := dkimtest.Verify(m.Data, ch.keys)
+	if err != nil && !errors.Is(err, dkimtest.ErrTooManySignatures) {
+		return out
+	}
+	for _, r := range results {
+		j := dkimJSON{
+			Domain: r.Domain, Selector: r.Selector, Algorithm: r.Algorithm, Canonicalization: r.Canonicalization,
+			HeaderKeys: r.HeaderKeys, UnsignedBody: r.UnsignedBody, Verified: r.Verified(),
+			FromDomain: r.FromDomain, Aligned: r.Aligned.String(),
+		}
+		if j.HeaderKeys == nil {
+			j.HeaderKeys = []string{}
+		}
+		if r.BodyLength >= 0 {
+			j.BodyLength = &r.BodyLength
+		}
+		if r.Err != nil {
+			j.Error = r.Err.Error()
+			for _, k := range dkimReasons {
+				if errors.Is(r.Err, k.err) {
+					j.Reason = k.name
+					break
+				}
+			}
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// dkimLine sums up the signatures for a message's console line: ", DKIM
+// d=example.com verified (strict)", or ", DKIM d=example.com s=s1 failed:
+// body hash mismatch"; "" for an unsigned message, unless there are keys
+// to verify with (", no DKIM signature").
+func dkimLine(sigs []dkimJSON, verifying bool) string {
+	if len(sigs) == 0 {
+		if verifying {
+			return ", no DKIM signature"
+		}
+		return ""
+	}
+	var parts []string
+	for _, s := range sigs {
+		switch {
+		case s.Verified && s.UnsignedBody > 0:
+			parts = append(parts, fmt.Sprintf("d=%s verified (%s) but l= leaves %d octets unsigned", s.Domain, s.Aligned, s.UnsignedBody))
+		case s.Verified:
+			parts = append(parts, fmt.Sprintf("d=%s verified (%s)", s.Domain, s.Aligned))
+		case s.Reason == "no-key" && !verifying:
+			parts = append(parts, fmt.Sprintf("d=%s s=%s not verified (no -dkim-key)", s.Domain, s.Selector))
+		default:
+			parts = append(parts, fmt.Sprintf("d=%s s=%s failed: %s", s.Domain, s.Selector, s.Error))
+		}
+	}
+	return ", DKIM " + strings.Join(parts, "; ")
+}
+
+// dkimKeyFlag collects -dkim-key domain:selector:file.
+type dkimKeyFlag []*dkimtest.Key
+
+func (f *dkimKeyFlag) String() string { return "" }
+func (f *dkimKeyFlag) Set(v string) error {
+	domain, rest, ok1 := strings.Cut(v, ":")
+	selector, file, ok2 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 || domain == "" || selector == "" || file == "" {
+		return errors.New("want domain:selector:file")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	k, err := dkimtest.ParseKey(domain, selector, b)
+	if err != nil {
+		return fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "dkimtest: "))
+	}
+	*f = append(*f, k)
+	return nil
+}
