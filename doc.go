@@ -71,6 +71,16 @@
 // [Message.TLS]; the transcript shows TLS sessions in plain text with AUTH
 // secrets masked.
 //
+// # Judging what was sent
+//
+// [Message.Lint] checks a message with package lint (RFC 5322, MIME, the
+// bulk-sender rules) and [RejectMalformed] refuses malformed mail as Gmail
+// does; [Message.Links] lists what a reader could click. [Server.NewDKIMKey]
+// makes a DKIM key for the application under test and [Server.VerifyDKIM]
+// verifies what it signed against the keys registered with the server
+// ([Server.DKIMKeys], package dkimtest), never DNS. Package assert checks
+// all of it from a test (assert.WellFormed, assert.Golden, assert.DKIM).
+//
 // # Watching and stopping
 //
 // [OnEvent] reports connects, messages, refusals and closes as they happen;
