@@ -736,3 +736,26 @@ func ExampleServer_NewDKIMKey() {
 	// d=example.com s=s1 ed25519-sha256 simple/simple: verified, aligned (strict) with From example.com
 	// signed fields: [From To Subject]
 }
+
+// DeleteMessages forgets some messages, as a mailbox UI's delete button
+// would; the others, and the rejections, stay.
+func ExampleServer_DeleteMessages() {
+	srv, err := smtptest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	for _, subject := range []string{"one", "two", "three"} {
+		msg := "From: a@example.com\r\nSubject: " + subject + "\r\n\r\nHi.\r\n"
+		if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte(msg)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println(srv.DeleteMessages(1, 3), "deleted")
+	for _, m := range srv.Summaries() {
+		fmt.Println(m.ID, m.Subject)
+	}
+	// Output:
+	// 2 deleted
+	// 2 two
+}

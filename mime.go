@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"strconv"
 	"strings"
 
 	"github.com/emersion/go-message"
@@ -28,7 +29,12 @@ type Attachment struct {
 	ContentType string // the media type, lower case, e.g. "application/pdf"
 	Disposition string // "attachment", "inline", or "" if the part has no Content-Disposition
 	ContentID   string // the Content-ID without angle brackets, for inline parts; "" if none
-	Data        []byte // the content, transfer encoding decoded
+	// Part numbers the part in the MIME tree as IMAP does (RFC 3501
+	// 6.4.5): "1" for the body of a message that is not multipart, "2"
+	// for the second part of the top multipart, "1.2" for the second part
+	// of the first, ...
+	Part string
+	Data []byte // the content, transfer encoding decoded
 }
 
 // Entity parses m.Data with go-message and returns the message as an
@@ -139,6 +145,7 @@ func (m *Message) Attachments() ([]Attachment, error) {
 			ContentType: p.mediaType,
 			Disposition: p.disposition,
 			ContentID:   strings.Trim(p.entity.Header.Get("Content-Id"), "<> \t"),
+			Part:        p.path,
 			Data:        b,
 		})
 		return false, nil
@@ -148,6 +155,7 @@ func (m *Message) Attachments() ([]Attachment, error) {
 
 // part is a leaf of the MIME tree as the accessors classify it.
 type part struct {
+	path        string // as Attachment.Part
 	entity      *message.Entity
 	err         error // an unknown charset or transfer encoding of this part
 	mediaType   string
@@ -163,14 +171,22 @@ func (m *Message) walk(f func(part) (stop bool, err error)) error {
 	if e == nil {
 		return err
 	}
-	var stack []message.MultipartReader
-	cur, curErr := e, err
+	// The multiparts being read, outermost first, with the part number of
+	// each ("" for the message itself) and how many parts it gave so far.
+	type level struct {
+		mr    message.MultipartReader
+		path  string
+		parts int
+	}
+	var stack []level
+	cur, curErr, path := e, err, "1"
 	for {
 		if cur == nil {
 			if len(stack) == 0 {
 				return nil
 			}
-			next, err := stack[len(stack)-1].NextPart()
+			top := &stack[len(stack)-1]
+			next, err := top.mr.NextPart()
 			if err == io.EOF {
 				stack = stack[:len(stack)-1]
 				continue
@@ -178,17 +194,26 @@ func (m *Message) walk(f func(part) (stop bool, err error)) error {
 			if next == nil {
 				return fmt.Errorf("smtptest: malformed multipart: %w", err)
 			}
-			cur, curErr = next, err
+			top.parts++
+			cur, curErr, path = next, err, strconv.Itoa(top.parts)
+			if top.path != "" {
+				path = top.path + "." + path
+			}
 		}
 		if mr := cur.MultipartReader(); mr != nil {
 			if len(stack) == maxMIMEDepth {
 				return fmt.Errorf("smtptest: multipart nested deeper than %d levels", maxMIMEDepth)
 			}
-			stack = append(stack, mr)
+			if cur == e {
+				path = "" // the message's own parts are 1, 2, ...
+			}
+			stack = append(stack, level{mr: mr, path: path})
 			cur = nil
 			continue
 		}
-		if stop, err := f(classify(cur, curErr)); stop || err != nil {
+		p := classify(cur, curErr)
+		p.path = path
+		if stop, err := f(p); stop || err != nil {
 			return err
 		}
 		cur = nil

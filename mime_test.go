@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,9 +94,9 @@ func TestMIMEAccessors(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []smtptest.Attachment{
-		{Filename: "résumé.pdf", ContentType: "application/pdf", Disposition: "attachment", Data: []byte("%PDF-1.4\n")},
-		{ContentType: "image/png", Disposition: "inline", ContentID: "logo@example.com", Data: []byte("\x89PNG\r\n")},
-		{Filename: "notesé.txt", ContentType: "text/plain", Disposition: "attachment", Data: []byte("notes")},
+		{Filename: "résumé.pdf", ContentType: "application/pdf", Disposition: "attachment", Part: "2", Data: []byte("%PDF-1.4\n")},
+		{ContentType: "image/png", Disposition: "inline", ContentID: "logo@example.com", Part: "3", Data: []byte("\x89PNG\r\n")},
+		{Filename: "notesé.txt", ContentType: "text/plain", Disposition: "attachment", Part: "4", Data: []byte("notes")},
 	}
 	if diff := cmp.Diff(want, atts); diff != "" {
 		t.Errorf("Attachments() mismatch (-want +got):\n%s", diff)
@@ -107,6 +108,30 @@ func TestMIMEAccessors(t *testing.T) {
 	}
 	if string(m.Data) != richMsg {
 		t.Error("the accessors changed Data")
+	}
+}
+
+func TestAttachmentPartNumbers(t *testing.T) {
+	nested := "Content-Type: multipart/mixed; boundary=a\r\n\r\n" +
+		"--a\r\nContent-Type: multipart/related; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/html\r\n\r\n<img src=cid:x>\r\n" +
+		"--b\r\nContent-Type: image/gif\r\nContent-ID: <x>\r\n\r\nGIF\r\n--b--\r\n" +
+		"--a\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=a.zip\r\n\r\nPK\r\n--a--\r\n"
+	for _, c := range []struct {
+		data string
+		want []string
+	}{
+		{"Content-Type: application/pdf\r\n\r\n%PDF\r\n", []string{"1"}},
+		{nested, []string{"1.2", "2"}},
+	} {
+		atts, err := (&smtptest.Message{Data: []byte(c.data)}).Attachments()
+		var got []string
+		for _, a := range atts {
+			got = append(got, a.Part)
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("parts %q, %v; want %q", got, err, c.want)
+		}
 	}
 }
 

@@ -277,6 +277,28 @@ func (s *Server) Reset() {
 	s.closedTranscripts = 0
 }
 
+// DeleteMessages forgets the messages with these IDs and returns how many
+// it found. Unlike [Server.Reset] it leaves the rejections and
+// transcripts alone, and the count the waits wait for: a deleted message
+// still counts as received. IDs are never reused.
+func (s *Server) DeleteMessages(ids ...int) int {
+	drop := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		drop[id] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.msgs)
+	s.msgs = slices.DeleteFunc(s.msgs, func(m *Message) bool {
+		if drop[m.ID] {
+			s.msgBytes -= int64(len(m.Data))
+			return true
+		}
+		return false
+	})
+	return n - len(s.msgs)
+}
+
 // WaitForMessages blocks until at least n messages have been accepted
 // (since the server started or was last Reset; messages retention forgot
 // count too), or timeout passes, and returns every message kept (as

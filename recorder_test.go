@@ -355,3 +355,35 @@ func TestRejectionString(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+func TestDeleteMessages(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.RejectRecipient("nobody@example.org"))
+	for i := range 3 {
+		sendMail(t, srv, "a@example.com", []string{"b@example.org"}, fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i+1))
+	}
+	c := dial(t, srv, 220)
+	c.cmd("EHLO x", 250)
+	c.cmd("MAIL FROM:<a@example.com>", 250)
+	c.cmd("RCPT TO:<nobody@example.org>", 550)
+	c.cmd("QUIT", 221)
+	c.expectClosed()
+
+	if n := srv.DeleteMessages(1, 3, 99); n != 2 {
+		t.Errorf("DeleteMessages = %d, want 2", n)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].ID != 2 {
+		t.Errorf("Messages = %v", msgs)
+	}
+	if len(srv.Rejections()) != 1 {
+		t.Errorf("Rejections = %v; DeleteMessages keeps them", srv.Rejections())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if got, err := srv.WaitForMessageCount(ctx, 3); got != 3 || err != nil {
+		t.Errorf("WaitForMessageCount(3) = %d, %v; deleted messages still count", got, err)
+	}
+	sendMail(t, srv, "a@example.com", []string{"b@example.org"}, "Subject: 4\r\n\r\nx\r\n")
+	if msgs := srv.Messages(); len(msgs) != 2 || msgs[1].ID != 4 {
+		t.Errorf("after another message: %v (IDs are not reused)", msgs)
+	}
+}
