@@ -115,6 +115,7 @@ func (s *Server) record(m *Message) bool {
 	s.msgBytes += int64(len(m.Data))
 	s.received++
 	s.stats.Messages++
+	s.stats.MessageBytes += int64(len(m.Data))
 	gone := s.trimMessages()
 	s.signal()
 	s.mu.Unlock()
@@ -233,9 +234,10 @@ func (s *Server) Summaries() []Summary {
 // Stats counts what a server did since it started; neither [Server.Reset]
 // nor retention lowers them.
 type Stats struct {
-	Messages    int // messages recorded
-	Rejections  int // refusals recorded
-	Connections int // connections accepted
+	Messages     int   // messages recorded
+	MessageBytes int64 // bytes of their Data
+	Rejections   int   // refusals recorded
+	Connections  int   // connections accepted
 
 	// What retention forgot (see [RetainMessages], [RetainTranscripts],
 	// [RetainRejections]).

@@ -44,7 +44,7 @@ func TestRetainMessagesByCountAndBytes(t *testing.T) {
 	if !slices.Equal(ids, []int{3, 4, 5}) {
 		t.Errorf("kept IDs %v, want [3 4 5]", ids)
 	}
-	if st := srv.Stats(); st.Messages != 5 || st.DiscardedMessages != 2 || st.Connections != 1 {
+	if st := srv.Stats(); st.Messages != 5 || st.MessageBytes != 5*22 || st.DiscardedMessages != 2 || st.Connections != 1 {
 		t.Errorf("Stats() = %+v", st)
 	}
 	// Forgotten messages still count for waiting.
