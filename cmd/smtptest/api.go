@@ -8,65 +8,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/internal/wire"
 )
-
-// faultSet is the faults in force, each with an id for the API.
-type faultSet struct {
-	srv   *smtptest.Server
-	mu    sync.Mutex
-	next  int
-	items []faultItem
-}
-
-type faultItem struct {
-	ID     int    `json:"id"`
-	Spec   string `json:"spec"`
-	remove func()
-}
-
-func newFaultSet(srv *smtptest.Server) *faultSet { return &faultSet{srv: srv} }
-
-func (fs *faultSet) add(spec string, f smtptest.Fault) faultItem {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.next++
-	item := faultItem{ID: fs.next, Spec: spec, remove: fs.srv.Inject(f)}
-	fs.items = append(fs.items, item)
-	return item
-}
-
-func (fs *faultSet) list() []faultItem {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return slices.Clone(fs.items)
-}
-
-func (fs *faultSet) remove(id int) bool {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	i := slices.IndexFunc(fs.items, func(it faultItem) bool { return it.ID == id })
-	if i < 0 {
-		return false
-	}
-	fs.items[i].remove()
-	fs.items = slices.Delete(fs.items, i, i+1)
-	return true
-}
-
-func (fs *faultSet) clear() {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.srv.ClearFaults()
-	fs.items = nil
-}
 
 // defaultWait is how long GET /api/messages/wait waits without a timeout
 // parameter, and maxWait the longest it may be asked to.
@@ -80,10 +28,12 @@ const (
 // and none holds up recording.
 func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard) http.Handler {
 	mux := http.NewServeMux()
+	mb := newMailbox(srv)
+	mailpitRoutes(mux, srv, mb, faults)
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, summaries(srv.Summaries()))
 	})
-	mux.HandleFunc("GET /api/messages/wait", waitHandler(srv))
+	mux.HandleFunc("GET /api/messages/wait", waitHandler(srv, mb))
 	mux.HandleFunc("GET /api/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := message(w, r, srv); ok {
 			writeJSON(w, http.StatusOK, detail(m, ch))
@@ -149,8 +99,9 @@ func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard
 
 // waitHandler answers GET /api/messages/wait?count=N&timeout=D: the
 // summaries once N messages have arrived (since the start or the last
-// DELETE), or 408 with what there is.
-func waitHandler(srv *smtptest.Server) http.HandlerFunc {
+// DELETE), or 408 with what there is. With query=Q (Mailpit's search
+// syntax), it waits until N messages kept match Q and answers those.
+func waitHandler(srv *smtptest.Server, mb *mailbox) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		count, err := strconv.Atoi(r.URL.Query().Get("count"))
 		if err != nil || count < 0 {
@@ -166,6 +117,23 @@ func waitHandler(srv *smtptest.Server) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
+		if s := strings.TrimSpace(r.URL.Query().Get("query")); s != "" {
+			q := parseQuery(s, mpZone(r))
+			for {
+				// Count first, then look: a message that arrives in
+				// between is seen now or wakes the wait below.
+				seen, _ := srv.WaitForMessageCount(ctx, 0)
+				matched := mb.search(q)
+				if len(matched) >= count {
+					writeJSON(w, http.StatusOK, summariesOf(srv, ids(matched)))
+					return
+				}
+				if _, err := srv.WaitForMessageCount(ctx, seen+1); err != nil {
+					writeJSON(w, http.StatusRequestTimeout, summariesOf(srv, ids(matched)))
+					return
+				}
+			}
+		}
 		_, err = srv.WaitForMessageCount(ctx, count)
 		status := http.StatusOK
 		if err != nil {
@@ -173,6 +141,22 @@ func waitHandler(srv *smtptest.Server) http.HandlerFunc {
 		}
 		writeJSON(w, status, summaries(srv.Summaries()))
 	}
+}
+
+// summariesOf returns the summaries of the messages with these IDs, in
+// the record's order.
+func summariesOf(srv *smtptest.Server, ids []int) []summaryJSON {
+	want := map[int]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := []summaryJSON{}
+	for _, s := range srv.Summaries() {
+		if want[s.ID] {
+			out = append(out, summary(s))
+		}
+	}
+	return out
 }
 
 // attachmentHandler answers GET /api/messages/{id}/attachments/{n}: the

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/smtptest/smtptest"
+)
+
+// faultSet is the faults in force, each with an id for the API.
+type faultSet struct {
+	srv   *smtptest.Server
+	mu    sync.Mutex
+	next  int
+	items []faultItem
+}
+
+type faultItem struct {
+	ID     int    `json:"id"`
+	Spec   string `json:"spec"`
+	fault  smtptest.Fault
+	chaos  bool // added by PUT /api/v1/chaos
+	remove func()
+}
+
+func newFaultSet(srv *smtptest.Server) *faultSet { return &faultSet{srv: srv} }
+
+func (fs *faultSet) add(spec string, f smtptest.Fault) faultItem {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.next++
+	item := faultItem{ID: fs.next, Spec: spec, fault: f, remove: fs.srv.Inject(f)}
+	fs.items = append(fs.items, item)
+	return item
+}
+
+func (fs *faultSet) list() []faultItem {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return slices.Clone(fs.items)
+}
+
+func (fs *faultSet) remove(id int) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	i := slices.IndexFunc(fs.items, func(it faultItem) bool { return it.ID == id })
+	if i < 0 {
+		return false
+	}
+	fs.items[i].remove()
+	fs.items = slices.Delete(fs.items, i, i+1)
+	return true
+}
+
+func (fs *faultSet) clear() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.srv.ClearFaults()
+	fs.items = nil
+}
+
+// replaceChaos removes the faults PUT /api/v1/chaos added before and adds
+// these, at once.
+func (fs *faultSet) replaceChaos(specs []string, faults []smtptest.Fault) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.items = slices.DeleteFunc(fs.items, func(it faultItem) bool {
+		if it.chaos {
+			it.remove()
+		}
+		return it.chaos
+	})
+	for i, f := range faults {
+		fs.next++
+		fs.items = append(fs.items, faultItem{ID: fs.next, Spec: specs[i], fault: f, chaos: true, remove: fs.srv.Inject(f)})
+	}
+}

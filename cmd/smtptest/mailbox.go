@@ -1,0 +1,294 @@
+package main
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smtptest/smtptest"
+)
+
+// mailbox is what the Mailpit API keeps beside the server's record: which
+// messages were read, and each message's Mailpit summary and search
+// fields, made the first time a request needs them (a recorded message
+// never changes) and dropped when the message is gone.
+type mailbox struct {
+	srv     *smtptest.Server
+	started time.Time
+
+	mu      sync.Mutex // guards the fields below
+	read    map[int]bool
+	entries map[int]*entry
+	deleted int // messages deleted through the API
+}
+
+func newMailbox(srv *smtptest.Server) *mailbox {
+	return &mailbox{srv: srv, started: time.Now(), read: map[int]bool{}, entries: map[int]*entry{}}
+}
+
+// entry is one message as Mailpit lists and searches it.
+type entry struct {
+	summary mpSummary  // Read is filled in per request
+	search  searchable // read is filled in per request
+}
+
+// item is an entry with its read status at the time of the request.
+type item struct {
+	*entry
+	read bool
+}
+
+// list returns the messages kept, newest first.
+func (mb *mailbox) list() []item {
+	sums := mb.srv.Summaries()
+	out := make([]item, 0, len(sums))
+	kept := make(map[int]bool, len(sums))
+	for i := len(sums) - 1; i >= 0; i-- {
+		id := sums[i].ID
+		kept[id] = true
+		mb.mu.Lock()
+		e, ok := mb.entries[id]
+		mb.mu.Unlock()
+		if !ok {
+			m, found := mb.srv.MessageByID(id)
+			if !found {
+				continue // deleted or forgotten since Summaries
+			}
+			e = newEntry(m)
+			mb.mu.Lock()
+			mb.entries[id] = e
+			mb.mu.Unlock()
+		}
+		out = append(out, item{entry: e})
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	for id := range mb.entries {
+		if !kept[id] {
+			delete(mb.entries, id)
+			delete(mb.read, id)
+		}
+	}
+	for i := range out {
+		out[i].read = mb.read[out[i].summary.id]
+	}
+	return out
+}
+
+// search returns the messages q selects, newest first.
+func (mb *mailbox) search(q query) []item { return filter(mb.list(), q) }
+
+// filter returns the items q selects.
+func filter(items []item, q query) []item {
+	out := []item{}
+	for _, it := range items {
+		s := it.search
+		s.read = it.read
+		if q.matches(&s) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// setRead marks the messages with these IDs read or unread.
+func (mb *mailbox) setRead(ids []int, read bool) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	for _, id := range ids {
+		if read {
+			mb.read[id] = true
+		} else {
+			delete(mb.read, id)
+		}
+	}
+}
+
+// delete forgets the messages with these IDs.
+func (mb *mailbox) delete(ids []int) {
+	n := mb.srv.DeleteMessages(ids...)
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	mb.deleted += n
+	for _, id := range ids {
+		delete(mb.entries, id)
+		delete(mb.read, id)
+	}
+}
+
+// ids returns the IDs of items.
+func ids(items []item) []int {
+	out := make([]int, len(items))
+	for i, it := range items {
+		out[i] = it.summary.id
+	}
+	return out
+}
+
+// mpSummary is a message in a Mailpit list (MessageSummary).
+type mpSummary struct {
+	id          int
+	ID          string
+	MessageID   string
+	Read        bool
+	From        *mail.Address
+	To          []*mail.Address
+	Cc          []*mail.Address
+	Bcc         []*mail.Address
+	ReplyTo     []*mail.Address
+	Subject     string
+	Created     time.Time
+	Username    string
+	Tags        []string
+	Size        int
+	Attachments int
+	Snippet     string
+}
+
+// mpAttachment is a part of a message, as Mailpit describes one.
+type mpAttachment struct {
+	PartID      string
+	FileName    string
+	ContentType string
+	ContentID   string
+	Size        int
+	Checksums   struct{ MD5, SHA1, SHA256 string }
+}
+
+// headerFacts is what a message's header says, as Mailpit reads it.
+type headerFacts struct {
+	messageID, subject       string
+	from                     *mail.Address
+	to, cc, bcc, replyTo     []*mail.Address
+	returnPath               string
+	date                     time.Time
+	listUnsub, listUnsubPost string
+	raw                      map[string]string // the fields the search text takes, as written
+}
+
+// readHeader reads m's header the way Mailpit does: addresses parsed
+// (an unparsable From kept as a name), envelope recipients missing from
+// To, Cc and Bcc added to Bcc (as Mailpit adds them), the Return-Path the
+// envelope's sender when the header has none.
+func readHeader(m *smtptest.Message) headerFacts {
+	h, _ := m.Header()
+	f := headerFacts{raw: map[string]string{}}
+	list := func(key string) []*mail.Address {
+		out := []*mail.Address{}
+		addrs, _ := h.AddressList(key)
+		for _, a := range addrs {
+			out = append(out, &mail.Address{Name: a.Name, Address: a.Address})
+		}
+		return out
+	}
+	f.to, f.cc, f.bcc, f.replyTo = list("To"), list("Cc"), list("Bcc"), list("Reply-To")
+	if from := list("From"); len(from) > 0 {
+		f.from = from[0]
+	} else if raw := h.Get("From"); raw != "" {
+		f.from = &mail.Address{Name: raw}
+	} else {
+		f.from = &mail.Address{}
+	}
+	seen := map[string]bool{}
+	for _, a := range slices.Concat(f.to, f.cc, f.bcc) {
+		seen[strings.ToLower(a.Address)] = true
+	}
+	for _, rcpt := range m.To {
+		if !seen[strings.ToLower(rcpt)] {
+			seen[strings.ToLower(rcpt)] = true
+			f.bcc = append(f.bcc, &mail.Address{Address: rcpt})
+		}
+	}
+	f.messageID = strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>")
+	f.subject, _ = m.Subject()
+	f.returnPath = strings.Trim(strings.TrimSpace(h.Get("Return-Path")), "<>")
+	if f.returnPath == "" {
+		f.returnPath = m.From
+	}
+	if d, err := h.Date(); err == nil && !d.IsZero() {
+		f.date = d
+	} else {
+		f.date = m.Received // as Mailpit: no (or a bad) Date, the time received
+	}
+	f.listUnsub, _ = h.Text("List-Unsubscribe")
+	f.listUnsubPost, _ = h.Text("List-Unsubscribe-Post")
+	for _, k := range []string{"From", "Subject", "To", "Cc", "Bcc", "Reply-To", "Return-Path"} {
+		f.raw[k], _ = h.Text(k)
+	}
+	return f
+}
+
+// bodies returns m's text and HTML, the text made from the HTML when
+// there is none (as Mailpit does), and its parts split as Mailpit splits
+// them: attachments, and inline parts (marked inline, or with a
+// Content-ID and no disposition). Parts with neither a name nor a
+// Content-ID are left out, as Mailpit leaves them out.
+func bodies(m *smtptest.Message) (text, htmlBody string, attachments, inline []mpAttachment, parts []smtptest.Attachment) {
+	text, _ = m.TextBody()
+	htmlBody, _ = m.HTMLBody()
+	if text == "" && htmlBody != "" {
+		text = htmlText(htmlBody)
+	}
+	attachments, inline = []mpAttachment{}, []mpAttachment{}
+	parts, _ = m.Attachments()
+	for _, p := range parts {
+		if p.Filename == "" && p.ContentID == "" {
+			continue
+		}
+		a := mpAttachment{PartID: p.Part, FileName: p.Filename, ContentType: p.ContentType, ContentID: p.ContentID, Size: len(p.Data)}
+		if a.FileName == "" {
+			a.FileName = p.ContentID
+		}
+		md, s1, s256 := md5.Sum(p.Data), sha1.Sum(p.Data), sha256.Sum256(p.Data)
+		a.Checksums.MD5, a.Checksums.SHA1, a.Checksums.SHA256 = hex.EncodeToString(md[:]), hex.EncodeToString(s1[:]), hex.EncodeToString(s256[:])
+		if p.Disposition == "inline" || (p.Disposition == "" && p.ContentID != "") {
+			inline = append(inline, a)
+		} else {
+			attachments = append(attachments, a)
+		}
+	}
+	return text, htmlBody, attachments, inline, parts
+}
+
+// newEntry makes the Mailpit summary and search fields of m.
+func newEntry(m *smtptest.Message) *entry {
+	f := readHeader(m)
+	text, htmlBody, attachments, inline, _ := bodies(m)
+	e := &entry{
+		summary: mpSummary{
+			id: m.ID, ID: strconv.Itoa(m.ID), MessageID: f.messageID, From: f.from, To: f.to, Cc: f.cc, Bcc: f.bcc, ReplyTo: f.replyTo,
+			Subject: f.subject, Created: m.Received, Username: m.AuthUser, Tags: []string{}, Size: len(m.Data),
+			Attachments: len(attachments), Snippet: snippet(text, htmlBody),
+		},
+	}
+	addrs := func(a any) string {
+		b, _ := json.Marshal(a)
+		return strings.ToLower(string(b))
+	}
+	var st strings.Builder
+	for _, k := range []string{"From", "Subject", "To", "Cc", "Bcc", "Reply-To", "Return-Path"} {
+		st.WriteString(f.raw[k] + " ")
+	}
+	if htmlBody != "" {
+		st.WriteString(htmlText(htmlBody) + " ")
+	} else {
+		st.WriteString(text + " ")
+	}
+	for _, a := range attachments {
+		st.WriteString(a.FileName + " ")
+	}
+	e.search = searchable{
+		from: addrs(f.from), to: addrs(f.to), cc: addrs(f.cc), bcc: addrs(f.bcc), replyTo: addrs(f.replyTo),
+		subject: strings.ToLower(f.subject), messageID: strings.ToLower(f.messageID), text: cleanString(st.String()),
+		attachments: len(attachments), inline: len(inline), received: m.Received, size: len(m.Data),
+	}
+	return e
+}

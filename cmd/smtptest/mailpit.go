@@ -1,0 +1,467 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smtptest/smtptest"
+)
+
+// The core of Mailpit's REST API v1 (github.com/axllent/mailpit, its
+// swagger docs and source, v1.30): the same paths, methods, status codes
+// and JSON, so that Mailpit's clients work unmodified. What differs is in
+// the manual ("MAILPIT API") and the README.
+
+// mpList is a page of messages (Mailpit's MessagesSummary).
+type mpList struct {
+	Total          int         `json:"total"`
+	Unread         int         `json:"unread"`
+	Count          int         `json:"count"` // Mailpit's legacy field: the messages on this page
+	MessagesCount  int         `json:"messages_count"`
+	MessagesUnread int         `json:"messages_unread"`
+	Start          int         `json:"start"`
+	Tags           []string    `json:"tags"`
+	Messages       []mpSummary `json:"messages"`
+}
+
+// mpMessage is one message (Mailpit's Message).
+type mpMessage struct {
+	ID              string
+	MessageID       string
+	From            *mail.Address
+	To              []*mail.Address
+	Cc              []*mail.Address
+	Bcc             []*mail.Address
+	ReplyTo         []*mail.Address
+	ReturnPath      string
+	Subject         string
+	ListUnsubscribe mpListUnsubscribe
+	Date            time.Time
+	Tags            []string
+	Username        string
+	Text            string
+	HTML            string
+	Size            int
+	Inline          []mpAttachment
+	Attachments     []mpAttachment
+}
+
+type mpListUnsubscribe struct {
+	Header     string
+	Links      []string
+	Errors     string
+	HeaderPost string
+}
+
+type mpInfo struct {
+	Version       string
+	LatestVersion string
+	Database      string
+	DatabaseSize  int64
+	Messages      int
+	Unread        int
+	Tags          map[string]int
+	RuntimeStats  struct {
+		Uptime           int64
+		Memory           uint64
+		MessagesDeleted  int
+		SMTPAccepted     int
+		SMTPAcceptedSize int64
+		SMTPRejected     int
+		SMTPIgnored      int
+	}
+}
+
+// mailpitRoutes adds Mailpit's paths to mux.
+func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults *faultSet) {
+	mux.HandleFunc("GET /api/v1/messages", func(w http.ResponseWriter, r *http.Request) {
+		all := mb.list()
+		mpPage(w, r, all, all)
+	})
+	mux.HandleFunc("GET /api/v1/search", func(w http.ResponseWriter, r *http.Request) {
+		q, ok := mpQuery(w, r)
+		if !ok {
+			return
+		}
+		all := mb.list()
+		mpPage(w, r, all, filter(all, q))
+	})
+	mux.HandleFunc("PUT /api/v1/messages", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Read   bool
+			IDs    []string
+			Search string
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody)).Decode(&req); err != nil {
+			mpError(w, err.Error())
+			return
+		}
+		if len(req.IDs) > 0 && req.Search != "" {
+			mpError(w, "You may specify either IDs or a search query, not both")
+			return
+		}
+		var targets []int
+		switch {
+		case req.Search != "":
+			targets = ids(mb.search(parseQuery(req.Search, mpZone(r))))
+		case len(req.IDs) == 0:
+			targets = ids(mb.list())
+		default:
+			targets = numbers(req.IDs)
+		}
+		mb.setRead(targets, req.Read)
+		mpOK(w)
+	})
+	mux.HandleFunc("DELETE /api/v1/messages", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ IDs []string }
+		// As Mailpit: no body, a body that does not parse, or no IDs
+		// deletes every message.
+		if err := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody)).Decode(&req); err != nil || len(req.IDs) == 0 {
+			mb.delete(ids(mb.list()))
+		} else {
+			mb.delete(numbers(req.IDs))
+		}
+		mpOK(w)
+	})
+	mux.HandleFunc("DELETE /api/v1/search", func(w http.ResponseWriter, r *http.Request) {
+		q, ok := mpQuery(w, r)
+		if !ok {
+			return
+		}
+		mb.delete(ids(mb.search(q)))
+		mpOK(w)
+	})
+	mux.HandleFunc("GET /api/v1/message/{id}", func(w http.ResponseWriter, r *http.Request) {
+		m, ok := mpMessageOf(w, r, mb, r.PathValue("id"))
+		if !ok {
+			return
+		}
+		mb.setRead([]int{m.ID}, true) // as Mailpit: reading a message marks it read
+		writeJSON(w, http.StatusOK, mpDetail(m))
+	})
+	mux.HandleFunc("GET /api/v1/message/{id}/headers", func(w http.ResponseWriter, r *http.Request) {
+		m, ok := mpMessageOf(w, r, mb, r.PathValue("id"))
+		if !ok {
+			return
+		}
+		// net/mail's map, as Mailpit serves it: canonical keys, values
+		// as written, keys in alphabetical order in the JSON.
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			mpError(w, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, msg.Header)
+	})
+	mux.HandleFunc("GET /api/v1/message/{id}/raw", func(w http.ResponseWriter, r *http.Request) {
+		m, ok := mpMessageOf(w, r, mb, r.PathValue("id"))
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if r.FormValue("dl") == "1" {
+			w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"%d.eml\"", m.ID))
+		}
+		w.Write(m.Data)
+	})
+	mux.HandleFunc("GET /api/v1/message/{id}/part/{part}", func(w http.ResponseWriter, r *http.Request) {
+		m, ok := mpMessageOf(w, r, mb, r.PathValue("id"))
+		if !ok {
+			return
+		}
+		_, _, _, _, parts := bodies(m)
+		for _, p := range parts {
+			if p.Part != r.PathValue("part") {
+				continue
+			}
+			name := p.Filename
+			if name == "" {
+				name = p.ContentID
+			}
+			ct := p.ContentType
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			w.Header().Set("Content-Type", ct)
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
+			w.Write(p.Data)
+			return
+		}
+		mpNotFound(w)
+	})
+	mux.HandleFunc("GET /api/v1/info", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, mpInfoOf(srv, mb))
+	})
+	mux.HandleFunc("GET /api/v1/tags", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, []string{})
+	})
+	mux.HandleFunc("GET /api/v1/chaos", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, faults.chaos())
+	})
+	mux.HandleFunc("PUT /api/v1/chaos", func(w http.ResponseWriter, r *http.Request) {
+		var t chaosTriggers
+		if err := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody)).Decode(&t); err != nil && err != io.EOF {
+			mpError(w, err.Error())
+			return
+		}
+		if err := faults.setChaos(t); err != nil {
+			mpError(w, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, faults.chaos())
+	})
+	mux.HandleFunc("GET /view/{file}", func(w http.ResponseWriter, r *http.Request) {
+		file := r.PathValue("file")
+		id, ext, _ := strings.Cut(file, ".")
+		if ext != "html" && ext != "txt" {
+			mpNotFound(w)
+			return
+		}
+		m, ok := mpMessageOf(w, r, mb, id)
+		if !ok {
+			return
+		}
+		text, htmlBody, attachments, inline, _ := bodies(m)
+		if ext == "txt" {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, text)
+			return
+		}
+		if htmlBody == "" {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "This message does not contain a HTML part")
+			return
+		}
+		// The message's HTML comes from whoever sent the mail: in a
+		// sandbox (an origin of its own, no scripts), so that it can do
+		// nothing in this server's name.
+		w.Header().Set("Content-Security-Policy", viewPolicy)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, linkCIDs(htmlBody, m.ID, append(inline, attachments...)))
+	})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+}
+
+// viewPolicy is the Content-Security-Policy of /view/{id}.html: a sandbox
+// without scripts (links may open new windows), remote images allowed as
+// in Mailpit's view.
+const viewPolicy = "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; img-src * data:; style-src 'unsafe-inline' *; font-src *"
+
+// maxJSONBody bounds the JSON bodies of the v1 API.
+const maxJSONBody = 1 << 20
+
+// mpPage answers a list or a search: of matched (newest first), the page
+// that start and limit ask for (limit 50 by default, 0 for all), with the
+// totals of all.
+func mpPage(w http.ResponseWriter, r *http.Request, all, matched []item) {
+	start, _ := strconv.Atoi(r.URL.Query().Get("start"))
+	start = max(start, 0)
+	limit := 50
+	if l, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && l >= 0 {
+		limit = l
+	}
+	if b := r.URL.Query().Get("before"); b != "" {
+		if when, ok := parseWhen(cleanString(b), mpZone(r)); ok {
+			kept := []item{}
+			for _, it := range matched {
+				if it.summary.Created.Before(when) {
+					kept = append(kept, it)
+				}
+			}
+			matched = kept
+		}
+	}
+	res := mpList{Tags: []string{}, Messages: []mpSummary{}, Start: start, Total: len(all), MessagesCount: len(matched)}
+	for _, it := range all {
+		if !it.read {
+			res.Unread++
+		}
+	}
+	for _, it := range matched {
+		if !it.read {
+			res.MessagesUnread++
+		}
+	}
+	page := matched[min(start, len(matched)):]
+	if limit > 0 && len(page) > limit {
+		page = page[:limit]
+	}
+	for _, it := range page {
+		s := it.summary
+		s.Read = it.read
+		res.Messages = append(res.Messages, s)
+	}
+	res.Count = len(res.Messages)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// mpQuery reads the query parameter of a search, or answers 400 as
+// Mailpit does when there is none.
+func mpQuery(w http.ResponseWriter, r *http.Request) (query, bool) {
+	s := strings.TrimSpace(r.URL.Query().Get("query"))
+	if s == "" {
+		mpError(w, "Error: no search query")
+		return nil, false
+	}
+	return parseQuery(s, mpZone(r)), true
+}
+
+// mpZone is the time zone of the request's tz parameter (local time if
+// none, as Mailpit; an unknown zone is ignored, as Mailpit ignores it).
+func mpZone(r *http.Request) *time.Location {
+	if tz := r.URL.Query().Get("tz"); tz != "" {
+		if loc, err := time.LoadLocation(tz); err == nil {
+			return loc
+		}
+	}
+	return time.Local
+}
+
+// mpMessageOf finds the message id names ("latest": the newest, or the
+// newest the query parameter selects), or answers 404 as Mailpit does.
+func mpMessageOf(w http.ResponseWriter, r *http.Request, mb *mailbox, id string) (*smtptest.Message, bool) {
+	if id == "latest" {
+		items := mb.list()
+		if s := strings.TrimSpace(r.URL.Query().Get("query")); s != "" {
+			items = mb.search(parseQuery(s, mpZone(r)))
+		}
+		if len(items) == 0 {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "Message not found")
+			return nil, false
+		}
+		id = items[0].summary.ID
+	}
+	n, err := strconv.Atoi(id)
+	if err == nil {
+		if m, ok := mb.srv.MessageByID(n); ok {
+			return m, true
+		}
+	}
+	mpNotFound(w)
+	return nil, false
+}
+
+// mpDetail is m as GET /api/v1/message/{id} gives it.
+func mpDetail(m *smtptest.Message) mpMessage {
+	f := readHeader(m)
+	text, htmlBody, attachments, inline, _ := bodies(m)
+	d := mpMessage{
+		ID: strconv.Itoa(m.ID), MessageID: f.messageID, From: f.from, To: f.to, Cc: f.cc, Bcc: f.bcc, ReplyTo: f.replyTo,
+		ReturnPath: f.returnPath, Subject: f.subject, Date: f.date, Tags: []string{}, Username: m.AuthUser,
+		Text: text, HTML: htmlBody, Size: len(m.Data), Inline: inline, Attachments: attachments,
+		ListUnsubscribe: mpListUnsubscribe{Links: []string{}},
+	}
+	if f.listUnsub != "" {
+		d.ListUnsubscribe.Header = f.listUnsub
+		d.ListUnsubscribe.HeaderPost = f.listUnsubPost
+		d.ListUnsubscribe.Links, d.ListUnsubscribe.Errors = unsubscribeLinks(f.listUnsub)
+	}
+	return d
+}
+
+// unsubscribeLinks returns the <URI>s of a List-Unsubscribe value, and
+// what is wrong with it ("" if nothing).
+func unsubscribeLinks(v string) ([]string, string) {
+	links := []string{}
+	var problems []string
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if len(item) < 2 || item[0] != '<' || item[len(item)-1] != '>' {
+			problems = append(problems, fmt.Sprintf("%q is not a <URI>", item))
+			continue
+		}
+		links = append(links, item[1:len(item)-1])
+	}
+	return links, strings.Join(problems, "; ")
+}
+
+// linkCIDs points the cid: references of an HTML body at the parts they
+// name, as Mailpit's view does.
+func linkCIDs(htmlBody string, id int, parts []mpAttachment) string {
+	for _, p := range parts {
+		if p.ContentID == "" {
+			continue
+		}
+		re := regexp.MustCompile(`(?i)(=["']?)cid:` + regexp.QuoteMeta(p.ContentID) + `(["'\s/>;])`)
+		htmlBody = re.ReplaceAllString(htmlBody, fmt.Sprintf("${1}/api/v1/message/%d/part/%s${2}", id, p.PartID))
+	}
+	return htmlBody
+}
+
+// mpInfoOf is GET /api/v1/info.
+func mpInfoOf(srv *smtptest.Server, mb *mailbox) mpInfo {
+	st := srv.Stats()
+	items := mb.list()
+	info := mpInfo{Version: version(), LatestVersion: "disabled", Database: "(memory)", Messages: len(items), Tags: map[string]int{}}
+	for _, it := range items {
+		if !it.read {
+			info.Unread++
+		}
+		info.DatabaseSize += int64(it.summary.Size)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	info.RuntimeStats.Uptime = int64(time.Since(mb.started).Seconds())
+	info.RuntimeStats.Memory = ms.Sys - ms.HeapReleased
+	mb.mu.Lock()
+	info.RuntimeStats.MessagesDeleted = mb.deleted + st.DiscardedMessages
+	mb.mu.Unlock()
+	info.RuntimeStats.SMTPAccepted = st.Messages
+	info.RuntimeStats.SMTPAcceptedSize = st.MessageBytes
+	info.RuntimeStats.SMTPRejected = st.Rejections
+	return info
+}
+
+// version names this build: "smtptest v1.2.3", or "smtptest (devel)".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return "smtptest " + bi.Main.Version
+	}
+	return "smtptest (devel)"
+}
+
+// numbers reads message IDs; those that are not numbers name no message.
+func numbers(ids []string) []int {
+	var out []int
+	for _, s := range ids {
+		if n, err := strconv.Atoi(s); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func mpOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, "ok")
+}
+
+// mpError answers 400 with a plain-text message, as Mailpit's API does.
+func mpError(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusBadRequest)
+	io.WriteString(w, msg)
+}
+
+func mpNotFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusNotFound)
+	io.WriteString(w, "404 page not found")
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The search query language of Mailpit (its docs: "Search filters"), for
+// /api/v1/search and the other endpoints that take a query, read the way
+// Mailpit reads it: words split at spaces outside double quotes (quotes
+// removed), each a filter or free text, a leading - or ! negating it, all
+// of them required.
+//
+//	to: from: cc: bcc: reply-to: addressed:  part of an address or name
+//	subject: message-id:                     part of the field
+//	tag:                                     a tag (smtptest has none)
+//	is:read is:unread is:tagged              read status
+//	has:attachment has:inline                attachments, inline parts
+//	before: after:                           the time received (a date, or a date and time)
+//	larger: smaller:                         the size: 1024, 20kb, 1.5mb
+//	anything else                            part of the search text: the address
+//	                                         and subject fields, the text (or the
+//	                                         HTML's text), attachment names
+
+// textFields are the filters that look for a part of a field.
+var textFields = []string{"to", "from", "cc", "bcc", "reply-to", "addressed", "subject", "message-id", "tag"}
+
+// query is a parsed search: every term must match.
+type query []term
+
+type term struct {
+	negate bool
+	field  string // "to", "subject", ..., "is", "has", "before", "after", "larger", "smaller"; "" for free text
+	value  string // lower case, cleaned as Mailpit cleans it
+	when   time.Time
+	size   int64
+}
+
+// searchable is what a query looks at in one message, lower case.
+type searchable struct {
+	from, to, cc, bcc, replyTo string // the addresses as Mailpit's JSON has them
+	subject, messageID         string
+	text                       string // the search text, cleaned
+	read                       bool
+	attachments, inline        int
+	received                   time.Time
+	size                       int
+}
+
+// parseQuery reads a search; loc is the time zone of dates without one.
+// Filters whose value does not parse (a date, a size) are left out, as
+// Mailpit leaves them out.
+func parseQuery(s string, loc *time.Location) query {
+	var q query
+	for _, w := range splitQuery(s) {
+		if cleanString(w) == "" {
+			continue
+		}
+		t := term{}
+		if len(w) > 1 && (w[0] == '-' || w[0] == '!') {
+			t.negate, w = true, w[1:]
+		}
+		lw := strings.ToLower(w)
+		field, value, hasField := strings.Cut(lw, ":")
+		switch {
+		case hasField && slices.Contains(textFields, field):
+			t.field, t.value = field, cleanString(value)
+			if field == "subject" {
+				t.value = value // Mailpit does not clean a subject
+			}
+			if t.value == "" {
+				continue // "to:" alone filters nothing
+			}
+		case lw == "is:read" || lw == "is:unread" || lw == "is:tagged" || lw == "has:attachment" || lw == "has:attachments" || lw == "has:inline" || lw == "has:inlines":
+			t.field, t.value = field, strings.TrimSuffix(value, "s")
+		case hasField && (field == "before" || field == "after"):
+			when, ok := parseWhen(cleanString(value), loc)
+			if !ok {
+				continue
+			}
+			t.field, t.when = field, when
+		case hasField && (field == "larger" || field == "smaller") && sizeOf(cleanString(value)) > 0:
+			t.field, t.size = field, sizeOf(cleanString(value))
+		default:
+			t.value = cleanString(lw)
+		}
+		q = append(q, t)
+	}
+	return q
+}
+
+// matches reports whether m satisfies every term of q.
+func (q query) matches(m *searchable) bool {
+	for _, t := range q {
+		if t.match(m) == t.negate {
+			return false
+		}
+	}
+	return true
+}
+
+func (t term) match(m *searchable) bool {
+	switch t.field {
+	case "to":
+		return strings.Contains(m.to, t.value)
+	case "from":
+		return strings.Contains(m.from, t.value)
+	case "cc":
+		return strings.Contains(m.cc, t.value)
+	case "bcc":
+		return strings.Contains(m.bcc, t.value)
+	case "reply-to":
+		return strings.Contains(m.replyTo, t.value)
+	case "addressed":
+		for _, f := range []string{m.to, m.from, m.cc, m.bcc, m.replyTo} {
+			if strings.Contains(f, t.value) {
+				return true
+			}
+		}
+		return false
+	case "subject":
+		return strings.Contains(m.subject, t.value)
+	case "message-id":
+		return strings.Contains(m.messageID, t.value)
+	case "tag":
+		return false // no tags
+	case "is":
+		switch t.value {
+		case "read":
+			return m.read
+		case "unread":
+			return !m.read
+		}
+		return false // is:tagged
+	case "has":
+		if t.value == "inline" {
+			return m.inline > 0
+		}
+		return m.attachments > 0
+	case "after":
+		return !m.received.Before(t.when)
+	case "before":
+		return !m.received.After(t.when)
+	case "larger":
+		return int64(m.size) > t.size
+	case "smaller":
+		return int64(m.size) < t.size
+	default:
+		return strings.Contains(m.text, t.value)
+	}
+}
+
+// splitQuery splits a search into words at spaces outside double quotes,
+// and removes the quotes.
+func splitQuery(s string) []string {
+	var words []string
+	var b strings.Builder
+	quoted := false
+	flush := func() {
+		if w := strings.TrimSpace(strings.ReplaceAll(b.String(), `"`, "")); w != "" {
+			words = append(words, w)
+		}
+		b.Reset()
+	}
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			b.WriteRune(r)
+		case r == ' ' && !quoted:
+			flush()
+		default:
+			b.WriteRune(r)
+		}
+	}
+	flush()
+	return words
+}
+
+var cleanRe = regexp.MustCompile(`(\r?\n|\t|>|<|"|,|;|\(|\))`)
+
+// cleanString is how Mailpit normalises search text and search words:
+// line breaks, tabs, brackets, quotes, commas and semicolons become
+// spaces, runs of space one, all lower case.
+func cleanString(s string) string {
+	s = strings.ReplaceAll(s, "\uFEFF", " ")
+	s = cleanRe.ReplaceAllString(s, " ")
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+var sizeRe = regexp.MustCompile(`^(\d+)(\.\d+)?\s?([a-z]{1,2})?$`)
+
+// sizeOf reads a size as Mailpit does: bytes, or k/kb, m/mb; 0 if it
+// cannot.
+func sizeOf(v string) int64 {
+	m := sizeRe.FindStringSubmatch(strings.ToLower(v))
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.ParseFloat(m[1]+m[2], 64)
+	if err != nil {
+		return 0
+	}
+	switch m[3] {
+	case "":
+		return int64(n)
+	case "k", "kb":
+		return int64(n * 1024)
+	case "m", "mb":
+		return int64(n * 1024 * 1024)
+	}
+	return 0
+}
+
+// whenLayouts are the forms a before: or after: date may take: Mailpit
+// takes nearly any (it uses a date guesser); these are the unambiguous
+// ones.
+var whenLayouts = []string{
+	time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04",
+	"2006-01-02", "2006/01/02", "02 Jan 2006", "2 Jan 2006", "Jan 2 2006", "January 2 2006", time.RFC1123Z, time.RFC1123,
+}
+
+func parseWhen(v string, loc *time.Location) (time.Time, bool) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 1e9 {
+		return time.Unix(n, 0), true // a Unix time
+	}
+	v = strings.ToUpper(v) // cleanString lower-cased the T and Z of RFC 3339 (month names parse in any case)
+	for _, l := range whenLayouts {
+		if t, err := time.ParseInLocation(l, v, loc); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestSplitQuery(t *testing.T) {
+	for in, want := range map[string][]string{
+		`subject:"hello world" from:ann`: {"subject:hello world", "from:ann"},
+		`  a   b `:                       {"a", "b"},
+		`"quoted phrase"`:                {"quoted phrase"},
+		`-"not this"`:                    {"-not this"},
+		`""`:                             nil,
+	} {
+		if got := splitQuery(in); !slices.Equal(got, want) {
+			t.Errorf("splitQuery(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestQueryMatches(t *testing.T) {
+	received := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	m := &searchable{
+		from:      `{"name":"ann example","address":"ann@example.com"}`,
+		to:        `[{"name":"","address":"bob@example.org"}]`,
+		cc:        `[{"name":"carol","address":"carol@example.net"}]`,
+		bcc:       `[{"name":"","address":"dave@example.org"}]`,
+		replyTo:   `[]`,
+		subject:   "welcome, bob!",
+		messageID: "welcome-1@example.com",
+		text:      cleanString("Ann <ann@example.com> Welcome, Bob! bob@example.org Click https://example.com/verify report.pdf"),
+		read:      false, attachments: 1, inline: 0,
+		received: received, size: 2048,
+	}
+	for _, c := range []struct {
+		q    string
+		want bool
+	}{
+		{"", true},
+		{"to:bob", true},
+		{"to:ann", false},
+		{"from:ANN", true},
+		{"from:example.com", true},
+		{"cc:carol", true},
+		{"bcc:dave", true},
+		{"reply-to:x", false},
+		{"-reply-to:x", true},
+		{"addressed:carol", true},
+		{"addressed:zed", false},
+		{"!addressed:zed", true},
+		{"subject:welcome", true},
+		{`subject:"welcome, bob"`, true},
+		{"subject:goodbye", false},
+		{"-subject:welcome", false},
+		{"message-id:welcome-1", true},
+		{"message-id:<welcome-1@example.com>", true}, // brackets cleaned away
+		{"tag:x", false},
+		{"-tag:x", true},
+		{"is:unread", true},
+		{"is:read", false},
+		{"!is:read", true},
+		{"is:tagged", false},
+		{"has:attachment", true},
+		{"has:attachments", true},
+		{"has:inline", false},
+		{"-has:inline", true},
+		{"after:2026-12-01", true},
+		{"after:2026-12-02", false},
+		{"before:2026-12-02", true},
+		{"before:2026-11-30", false},
+		{"-before:2026-11-30", true},
+		{"after:2026-12-01T09:59:00Z", true},
+		{"after:2026-12-01T10:00:01Z", false},
+		{`after:"1 Dec 2026"`, true}, // a date with spaces is quoted
+		{"after:nonsense", true},     // ignored, as Mailpit ignores it
+		{"larger:1kb", true},
+		{"larger:2kb", false},
+		{"smaller:2.5k", true},
+		{"smaller:1024", false},
+		{"larger:lots", true}, // not a size: free text "larger:lots", which... see below
+		{"verify", true},
+		{"VERIFY", true},
+		{"report.pdf", true},
+		{`"click https"`, true},
+		{`"https click"`, false},
+		{"-verify", false},
+		{"welcome to:bob has:attachment is:unread", true},
+		{"welcome to:bob has:inline", false},
+		{"to:", true}, // an empty filter filters nothing
+	} {
+		q := parseQuery(c.q, time.UTC)
+		if c.q == "larger:lots" {
+			// Not a size, so Mailpit searches the text for "larger:lots".
+			if len(q) != 1 || q[0].field != "" || q.matches(m) {
+				t.Errorf("%q: %+v", c.q, q)
+			}
+			continue
+		}
+		if got := q.matches(m); got != c.want {
+			t.Errorf("%q matches = %v, want %v (%+v)", c.q, got, c.want, q)
+		}
+	}
+	// The time zone of dates without one.
+	ny, err := time.LoadLocation("America/New_York")
+	if err == nil && !parseQuery(`before:"2026-12-01 06:00"`, ny).matches(m) {
+		t.Error("before: in America/New_York: 06:00 there is 11:00 UTC, after the message")
+	}
+}
+
+func TestSizeOf(t *testing.T) {
+	for in, want := range map[string]int64{"1024": 1024, "1k": 1024, "1kb": 1024, "1.5mb": 1572864, "2 m": 2 << 20, "": 0, "1gb": 0, "x": 0} {
+		if got := sizeOf(in); got != want {
+			t.Errorf("sizeOf(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
