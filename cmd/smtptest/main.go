@@ -150,11 +150,47 @@ HTTP API
     address or the address it listens on (no DNS rebinding), and refuses
     requests that change state from another site (Origin, Sec-Fetch-Site).
 
+        GET    /api/messages/wait?query=Q&count=N&timeout=D
+                                               wait until N messages kept match the search Q
+                                               (the syntax of MAILPIT API below); answers those
+
     Examples:
         curl -s localhost:8025/api/messages/wait?count=1
         curl -s localhost:8025/api/messages/1/raw
         curl -s -X POST --data 'rcpt *@bad.example reply 550' localhost:8025/api/faults
         curl -s -X DELETE localhost:8025/api/messages
+
+MAILPIT API
+    With -http, the server also answers the core of Mailpit's REST API v1,
+    with Mailpit's paths, status codes and JSON, so that Mailpit's clients
+    (npm mailpit-api, cypress-mailpit, pytest-mailpit, ...) work unmodified:
+
+        GET    /api/v1/messages?start=&limit=  newest first, 50 a page (limit=0: all)
+        PUT    /api/v1/messages                read status: {"IDs":[...],"Read":true},
+                                               or {"Search":"...","Read":false}, or all
+        DELETE /api/v1/messages                {"IDs":[...]}; no IDs: every message
+        GET    /api/v1/search?query=&start=&limit=&tz=
+        DELETE /api/v1/search?query=
+        GET    /api/v1/message/{ID}            the message (marks it read); ID may be
+                                               "latest" (?query= for the latest match)
+        GET    /api/v1/message/{ID}/headers    GET /api/v1/message/{ID}/raw
+        GET    /api/v1/message/{ID}/part/{PartID}
+        GET    /api/v1/info                    GET /api/v1/tags (always [])
+        GET    /api/v1/chaos                   PUT /api/v1/chaos
+        GET    /view/{ID}.html, /view/{ID}.txt GET /livez, /readyz
+
+    IDs are those of the console and /api ("1", "2", ...). The search
+    syntax is Mailpit's: to: from: cc: bcc: reply-to: addressed: subject:
+    message-id: tag: is:read is:unread has:attachment has:inline before:
+    after: larger: smaller:, "quoted phrases", free text; - or ! negates.
+    Chaos triggers (Sender at MAIL, Recipient at RCPT, Authentication at
+    AUTH; ErrorCode, Probability 0-100) are faults like the others: they
+    show in /api/faults, -seed replays them, and GET /api/v1/chaos reports
+    the faults in force as triggers. What Mailpit has and this does not:
+    POP3, relaying, sending through the API, tags, the HTML and link
+    checks, SpamAssassin, thumbnails, the SQLite database (messages are in
+    memory, and in -dir or -mbox if asked). /view/{ID}.html serves the
+    message's HTML in a sandbox (no scripts, an origin of its own).
 
 EXAMPLES
     smtptest
