@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -103,7 +104,7 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 			IDs    []string
 			Search string
 		}
-		if err := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody)).Decode(&req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			mpError(w, err.Error())
 			return
 		}
@@ -126,8 +127,14 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 	mux.HandleFunc("DELETE /api/v1/messages", func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ IDs []string }
 		// As Mailpit: no body, a body that does not parse, or no IDs
-		// deletes every message.
-		if err := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody)).Decode(&req); err != nil || len(req.IDs) == 0 {
+		// deletes every message; but not one cut off at the limit.
+		err := decodeJSON(w, r, &req)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			mpError(w, err.Error())
+			return
+		}
+		if err != nil || len(req.IDs) == 0 {
 			mb.delete(ids(mb.list()))
 		} else {
 			mb.delete(numbers(req.IDs))
@@ -212,7 +219,7 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 	})
 	mux.HandleFunc("PUT /api/v1/chaos", func(w http.ResponseWriter, r *http.Request) {
 		var t chaosTriggers
-		if err := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody)).Decode(&t); err != nil && err != io.EOF {
+		if err := decodeJSON(w, r, &t); err != nil && err != io.EOF {
 			mpError(w, err.Error())
 			return
 		}
@@ -264,6 +271,12 @@ const viewPolicy = "sandbox allow-popups allow-popups-to-escape-sandbox; default
 
 // maxJSONBody bounds the JSON bodies of the v1 API.
 const maxJSONBody = 1 << 20
+
+// decodeJSON reads the request's JSON body into v; a body over
+// maxJSONBody is an *http.MaxBytesError.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody)).Decode(v)
+}
 
 // mpPage answers a list or a search: of matched (newest first), the page
 // that start and limit ask for (limit 50 by default, 0 for all), with the

@@ -273,6 +273,10 @@ func TestMailpitReadStatusAndDelete(t *testing.T) {
 	}
 
 	var l mpList
+	// A body over the limit is refused, not read as "delete all".
+	if code, b, _ := c.do("DELETE", "/api/v1/messages", `{"IDs":["1"`+strings.Repeat(`,"1"`, 300000)+`]}`); code != 400 || !strings.Contains(b, "too large") {
+		t.Errorf("a DELETE body over the limit: %d %.100q", code, b)
+	}
 	c.ok("DELETE", "/api/v1/messages", `{"IDs":["1"]}`)
 	c.json("GET", "/api/v1/messages", "", &l)
 	if !slices.Equal(l.ids(), []string{"3", "2"}) {
