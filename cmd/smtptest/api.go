@@ -26,10 +26,12 @@ const (
 // newAPI serves the HTTP JSON API described in the manual. Reads cost what
 // they return: a list copies no message data, a message copies that one,
 // and none holds up recording.
-func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard) http.Handler {
+func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard, h *hub) http.Handler {
 	mux := http.NewServeMux()
-	mb := newMailbox(srv)
+	mb := newMailbox(srv, ch, h)
+	faults.changed = func() { h.publishJSON("faults", struct{}{}) }
 	mailpitRoutes(mux, srv, mb, faults)
+	uiRoutes(mux, srv, mb, h, ch)
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, summaries(srv.Summaries()))
 	})
@@ -48,6 +50,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard
 	mux.HandleFunc("GET /api/messages/{id}/attachments/{n}", attachmentHandler(srv))
 	mux.HandleFunc("DELETE /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		srv.Reset()
+		h.publishJSON("deleted", deletedJSON{All: true})
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /api/rejections", func(w http.ResponseWriter, r *http.Request) {

@@ -20,7 +20,7 @@ func apiServer(t *testing.T, opts ...smtptest.Option) (*smtptest.Server, http.Ha
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	return srv, newAPI(srv, newFaultSet(srv), newChecks(false, nil), newHostGuard("127.0.0.1:8025"))
+	return srv, newAPI(srv, newFaultSet(srv), newChecks(false, nil), newHostGuard("127.0.0.1:8025"), newHub())
 }
 
 // get serves one request in-process and returns the status and body.
@@ -137,6 +137,9 @@ func TestAPIGuard(t *testing.T) {
 		{"null Origin", "DELETE", "127.0.0.1:8025", http.Header{"Origin": {"null"}}, 403},
 		{"cross-site fetch", "DELETE", "127.0.0.1:8025", http.Header{"Sec-Fetch-Site": {"cross-site"}}, 403},
 		{"same Origin", "POST", "127.0.0.1:8025", http.Header{"Origin": {"http://127.0.0.1:8025"}}, 201},
+		{"another local server's page", "POST", "127.0.0.1:8025", http.Header{"Origin": {"http://127.0.0.1:3000"}}, 403},
+		{"another local server's page, by Sec-Fetch-Site", "DELETE", "127.0.0.1:8025", http.Header{"Sec-Fetch-Site": {"same-site"}}, 403},
+		{"localhost page for a 127.0.0.1 request", "POST", "127.0.0.1:8025", http.Header{"Origin": {"http://localhost:8025"}}, 403},
 		{"no Origin (curl)", "POST", "127.0.0.1:8025", nil, 201},
 		{"foreign Origin, read", "GET", "127.0.0.1:8025", http.Header{"Origin": {"http://evil.example"}}, 200},
 	} {

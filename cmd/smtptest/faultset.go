@@ -9,10 +9,19 @@ import (
 
 // faultSet is the faults in force, each with an id for the API.
 type faultSet struct {
-	srv   *smtptest.Server
-	mu    sync.Mutex
+	srv     *smtptest.Server
+	changed func() // called after each change, if set (before the API serves)
+
+	mu    sync.Mutex // guards the fields below
 	next  int
 	items []faultItem
+}
+
+// notify tells whoever watches that the faults changed.
+func (fs *faultSet) notify() {
+	if fs.changed != nil {
+		fs.changed()
+	}
 }
 
 type faultItem struct {
@@ -26,6 +35,7 @@ type faultItem struct {
 func newFaultSet(srv *smtptest.Server) *faultSet { return &faultSet{srv: srv} }
 
 func (fs *faultSet) add(spec string, f smtptest.Fault) faultItem {
+	defer fs.notify() // after the unlock
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.next++
@@ -41,6 +51,7 @@ func (fs *faultSet) list() []faultItem {
 }
 
 func (fs *faultSet) remove(id int) bool {
+	defer fs.notify() // after the unlock
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	i := slices.IndexFunc(fs.items, func(it faultItem) bool { return it.ID == id })
@@ -53,6 +64,7 @@ func (fs *faultSet) remove(id int) bool {
 }
 
 func (fs *faultSet) clear() {
+	defer fs.notify() // after the unlock
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.srv.ClearFaults()
@@ -62,6 +74,7 @@ func (fs *faultSet) clear() {
 // replaceChaos removes the faults PUT /api/v1/chaos added before and adds
 // these, at once.
 func (fs *faultSet) replaceChaos(specs []string, faults []smtptest.Fault) {
+	defer fs.notify() // after the unlock
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.items = slices.DeleteFunc(fs.items, func(it faultItem) bool {

@@ -73,15 +73,21 @@ func (g *hostGuard) wrap(h http.Handler) http.Handler {
 // foreign says why a state-changing request comes from another site, or
 // returns "".
 func (g *hostGuard) foreign(r *http.Request) string {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return "Sec-Fetch-Site: cross-site"
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		// same-site: a page of another port of this host (another
+		// local server) is another origin all the same.
+		return "Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site")
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return "" // not from a browser page (curl, a test client)
 	}
+	// The page must come from the very host and port the request names
+	// (which wrap checked is this server): a loopback name is not
+	// enough, other local servers have them too.
 	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" || !g.allowed(u.Host) {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, r.Host) {
 		return fmt.Sprintf("Origin %q is not this server", origin)
 	}
 	return ""

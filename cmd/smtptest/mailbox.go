@@ -22,6 +22,8 @@ import (
 // never changes) and dropped when the message is gone.
 type mailbox struct {
 	srv     *smtptest.Server
+	checks  *checks
+	hub     *hub // told of deletions
 	started time.Time
 
 	mu      sync.Mutex // guards the fields below
@@ -30,14 +32,16 @@ type mailbox struct {
 	deleted int // messages deleted through the API
 }
 
-func newMailbox(srv *smtptest.Server) *mailbox {
-	return &mailbox{srv: srv, started: time.Now(), read: map[int]bool{}, entries: map[int]*entry{}}
+func newMailbox(srv *smtptest.Server, ch *checks, h *hub) *mailbox {
+	return &mailbox{srv: srv, checks: ch, hub: h, started: time.Now(), read: map[int]bool{}, entries: map[int]*entry{}}
 }
 
 // entry is one message as Mailpit lists and searches it.
 type entry struct {
-	summary mpSummary  // Read is filled in per request
-	search  searchable // read is filled in per request
+	summary          mpSummary  // Read is filled in per request
+	search           searchable // read is filled in per request
+	problems, errors int        // lint problems (for the web UI), and how many are errors
+	dkim             string     // "" unsigned, "verified" (a signature verified), "failed"
 }
 
 // item is an entry with its read status at the time of the request.
@@ -54,20 +58,9 @@ func (mb *mailbox) list() []item {
 	for i := len(sums) - 1; i >= 0; i-- {
 		id := sums[i].ID
 		kept[id] = true
-		mb.mu.Lock()
-		e, ok := mb.entries[id]
-		mb.mu.Unlock()
-		if !ok {
-			m, found := mb.srv.MessageByID(id)
-			if !found {
-				continue // deleted or forgotten since Summaries
-			}
-			e = newEntry(m)
-			mb.mu.Lock()
-			mb.entries[id] = e
-			mb.mu.Unlock()
-		}
-		out = append(out, item{entry: e})
+		if e, ok := mb.entry(id); ok {
+			out = append(out, item{entry: e})
+		} // else deleted or forgotten since Summaries
 	}
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
@@ -81,6 +74,36 @@ func (mb *mailbox) list() []item {
 		out[i].read = mb.read[out[i].summary.id]
 	}
 	return out
+}
+
+// entry returns the entry of message id, made if it is not yet.
+func (mb *mailbox) entry(id int) (*entry, bool) {
+	mb.mu.Lock()
+	e, ok := mb.entries[id]
+	mb.mu.Unlock()
+	if ok {
+		return e, true
+	}
+	m, found := mb.srv.MessageByID(id)
+	if !found {
+		return nil, false
+	}
+	e = newEntry(m, mb.checks)
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	mb.entries[id] = e
+	return e, true
+}
+
+// item returns message id as a list shows it.
+func (mb *mailbox) item(id int) (item, bool) {
+	e, ok := mb.entry(id)
+	if !ok {
+		return item{}, false
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return item{entry: e, read: mb.read[id]}, true
 }
 
 // search returns the messages q selects, newest first.
@@ -121,6 +144,9 @@ func (mb *mailbox) delete(ids []int) {
 	for _, id := range ids {
 		delete(mb.entries, id)
 		delete(mb.read, id)
+	}
+	if mb.hub != nil {
+		mb.hub.publishJSON("deleted", deletedJSON{IDs: ids})
 	}
 }
 
@@ -258,8 +284,9 @@ func bodies(m *smtptest.Message) (text, htmlBody string, attachments, inline []m
 	return text, htmlBody, attachments, inline, parts
 }
 
-// newEntry makes the Mailpit summary and search fields of m.
-func newEntry(m *smtptest.Message) *entry {
+// newEntry makes the Mailpit summary and search fields of m, and what
+// the web UI's list shows of its lint and DKIM results.
+func newEntry(m *smtptest.Message, ch *checks) *entry {
 	f := readHeader(m)
 	text, htmlBody, attachments, inline, _ := bodies(m)
 	e := &entry{
@@ -284,6 +311,19 @@ func newEntry(m *smtptest.Message) *entry {
 	}
 	for _, a := range attachments {
 		st.WriteString(a.FileName + " ")
+	}
+	for _, p := range ch.problems(m) {
+		e.problems++
+		if p.Severity == "error" {
+			e.errors++
+		}
+	}
+	for _, r := range ch.dkim(m) {
+		if r.Verified {
+			e.dkim = "verified"
+			break
+		}
+		e.dkim = "failed"
 	}
 	e.search = searchable{
 		from: addrs(f.from), to: addrs(f.to), cc: addrs(f.cc), bcc: addrs(f.bcc), replyTo: addrs(f.replyTo),

@@ -148,7 +148,9 @@ HTTP API
 
     The API answers only requests that name it by a loopback name or
     address or the address it listens on (no DNS rebinding), and refuses
-    requests that change state from another site (Origin, Sec-Fetch-Site).
+    requests that change state from any other origin (an Origin other than
+    the request's own host and port, or Sec-Fetch-Site cross-site or
+    same-site: another local server's page is refused too).
 
         GET    /api/messages/wait?query=Q&count=N&timeout=D
                                                wait until N messages kept match the search Q
@@ -379,12 +381,13 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	}
 	out := newPrinter(stdout, stderr, c)
 	defer out.close(2 * time.Second) // on every return; the last one below waits the same
-	srv, faultSet, code := startServer(c, faults, out, stderr)
+	events := newHub() // for the web UI's streams
+	srv, faultSet, code := startServer(c, faults, out, stderr, events)
 	if srv == nil {
 		return code
 	}
 	defer srv.Close()
-	api, apiAddr, err := startAPI(c, srv, faultSet, out)
+	api, apiAddr, err := startAPI(c, srv, faultSet, out, events)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtptest: HTTP API: %v\n", err)
 		return 1
@@ -436,7 +439,7 @@ func parseAll(args []string, stderr io.Writer) (*config, []smtptest.Fault, error
 // startServer starts the SMTP server with its store, faults and
 // certificate file. On failure it reports to stderr and returns a nil
 // server and the exit status.
-func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Writer) (*smtptest.Server, *faultSet, int) {
+func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Writer, events *hub) (*smtptest.Server, *faultSet, int) {
 	store, err := newStore(c.dir, c.mbox)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtptest: %v\n", err)
@@ -447,7 +450,11 @@ func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Wri
 		fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
 		return nil, nil, 2
 	}
-	opts = append(opts, smtptest.OnEvent(out.event), smtptest.Hooks{Deliver: store.save(out)})
+	onEvent := func(ev smtptest.Event) {
+		out.event(ev)
+		events.event(ev)
+	}
+	opts = append(opts, smtptest.OnEvent(onEvent), smtptest.Hooks{Deliver: store.save(out)})
 	srv, err := smtptest.Start(opts...)
 	if err != nil {
 		var oe *net.OpError
@@ -482,7 +489,7 @@ func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Wri
 
 // startAPI serves the HTTP API if -http asks for it; it returns nil and
 // "" if not.
-func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer) (*http.Server, string, error) {
+func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer, events *hub) (*http.Server, string, error) {
 	if c.httpAddr == "" {
 		return nil, "", nil
 	}
@@ -492,7 +499,8 @@ func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer) (*htt
 	}
 	addr := ln.Addr().String()
 	warnIfReachable(out, "-http", addr)
-	api := newHTTPServer(newAPI(srv, fs, c.checks, newHostGuard(addr)))
+	api := newHTTPServer(newAPI(srv, fs, c.checks, newHostGuard(addr), events))
+	api.RegisterOnShutdown(events.close) // the UI's streams would hold Shutdown up
 	go api.Serve(ln)
 	return api, addr, nil
 }
