@@ -382,6 +382,9 @@ func viewAttachment(want, got smtptest.Attachment) smtptest.Attachment {
 	if want.ContentID == "" {
 		got.ContentID = ""
 	}
+	if want.Part == "" {
+		got.Part = ""
+	}
 	if want.Data == nil {
 		got.Data = nil
 	}
