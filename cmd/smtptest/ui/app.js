@@ -28,7 +28,7 @@ for (const t of tabs) {
 // The list.
 function row(m) {
   const mark = [];
-  if (m.attachments) mark.push(el("span", { title: `${m.attachments} attachment(s)`, class: "att" }, "📎"));
+  if (m.attachments) mark.push(el("span", { title: `${m.attachments} attachment(s)`, class: "att" }, `${m.attachments} file${m.attachments > 1 ? "s" : ""}`));
   if (m.problems) {
     mark.push(el("span", { class: `lint ${m.errors ? "error" : "warning"}`, title: `${m.problems} lint problem(s), ${m.errors} error(s)` },
       `${m.problems} lint`));

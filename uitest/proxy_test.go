@@ -1,0 +1,84 @@
+package uitest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recorder is an HTTP server on 127.0.0.1 that records the paths asked of
+// it and wakes whoever waits for one. In front of cmd/smtptest (a reverse
+// proxy) it sees every request the page and its frames make, whatever
+// process Chromium runs a frame in; as a "remote" site it sees what the
+// message's HTML fetches from elsewhere.
+type recorder struct {
+	*httptest.Server
+	mu      sync.Mutex
+	hits    map[string]int // by path
+	changed chan struct{}  // closed and replaced on every hit
+}
+
+// newRecorder serves h (nil: 200 "ok" to everything) and records.
+func newRecorder(t *testing.T, h http.Handler) *recorder {
+	r := &recorder{hits: map[string]int{}, changed: make(chan struct{})}
+	if h == nil {
+		h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) })
+	}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.hits[req.URL.Path]++
+		close(r.changed)
+		r.changed = make(chan struct{})
+		r.mu.Unlock()
+		h.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// proxyTo makes a recorder that forwards to target, keeping the Host the
+// browser named (so the server's Origin check sees its own origin).
+func proxyTo(t *testing.T, target string) *recorder {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Host = pr.In.Host
+		},
+		FlushInterval: -1, // the event stream goes through at once
+	}
+	return newRecorder(t, rp)
+}
+
+// count returns how often path was asked for.
+func (r *recorder) count(path string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hits[path]
+}
+
+// wait waits until path was asked for n times.
+func (r *recorder) wait(t *testing.T, path string, n int) {
+	t.Helper()
+	deadline := time.After(bound)
+	for {
+		r.mu.Lock()
+		got, changed := r.hits[path], r.changed
+		r.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("%s was asked for %d times, want %d", path, got, n)
+		}
+	}
+}
