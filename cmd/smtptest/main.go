@@ -381,7 +381,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	}
 	out := newPrinter(stdout, stderr, c)
 	defer out.close(2 * time.Second) // on every return; the last one below waits the same
-	events := newHub() // for the web UI's streams
+	events := newHub()               // for the web UI's streams
 	srv, faultSet, code := startServer(c, faults, out, stderr, events)
 	if srv == nil {
 		return code
