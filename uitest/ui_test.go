@@ -196,6 +196,10 @@ func TestFaultsPanelAndLiveRejections(t *testing.T) {
 	}
 	b.do(t, chromedp.Click(chromedp.CSS("#tab-rejections")), waitText("#rejection-list", "eve@bad.example"),
 		waitText("#rejection-list", "550 5.1.1 No such user"), waitText("#rejection-count", "1"))
+	// Only the section chosen shows.
+	if shown := eval[[]string](t, b, `[...document.querySelectorAll("main > section")].filter(s => getComputedStyle(s).display !== "none").map(s => s.id)`); strings.Join(shown, " ") != "rejections" {
+		t.Errorf("sections shown: %q", shown)
+	}
 	b.screenshot(t, "rejections.png")
 	// Transcripts show the dialogue.
 	b.do(t, chromedp.Click(chromedp.CSS("#tab-transcripts")), waitText("#transcript", "RCPT TO:<eve@bad.example>"))
