@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -252,6 +253,22 @@ func TestSearchDeleteAndKeyboard(t *testing.T) {
 	}
 	b.do(t, waitCount("#list li", 1), waitText("#list", "delta"))
 	b.do(t, setValue("#search", ""), chromedp.SendKeys(chromedp.CSS("#search"), kb.Enter), waitCount("#list li", 4))
+	// The theme follows the system's.
+	bg := func(scheme string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(b.ctx, bound)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return eval[string](t, b, `getComputedStyle(document.body).backgroundColor`)
+	}
+	if light, dark := bg("light"), bg("dark"); light != "rgb(255, 255, 255)" || dark != "rgb(21, 23, 26)" {
+		t.Errorf("background light %s, dark %s", light, dark)
+	}
+	b.screenshot(t, "dark.png")
 	// Delete all clears the list (and the server).
 	b.do(t, chromedp.Click(chromedp.CSS("#delete-all")), waitCount("#list li", 0))
 	if n := messages(t, srv); n != 0 {

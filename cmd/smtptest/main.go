@@ -162,6 +162,19 @@ HTTP API
         curl -s -X POST --data 'rcpt *@bad.example reply 550' localhost:8025/api/faults
         curl -s -X DELETE localhost:8025/api/messages
 
+WEB UI
+    With -http, a browser pointed at the address (http://127.0.0.1:8025/)
+    shows the messages as they arrive (no reload), searchable with the
+    syntax of MAILPIT API below; each message's HTML (in a sandbox: no
+    scripts, remote content only when asked for), text, headers, source
+    with its lint problems marked, attachments to download, links to
+    check, the transcript of its connection, lint and DKIM results; the
+    refusals and transcripts, live; the faults (add one in the -fault form,
+    remove, clear) and the seed; delete one message or all. Everything it
+    needs is in the binary: it loads nothing from the network. Keys: / to
+    search, up and down (or j and k) to move, Enter to open, Delete to
+    delete, left and right between tabs.
+
 MAILPIT API
     With -http, the server also answers the core of Mailpit's REST API v1,
     with Mailpit's paths, status codes and JSON, so that Mailpit's clients
@@ -204,6 +217,8 @@ EXAMPLES
     smtptest -starttls -cert-out ca.pem -user app:s3cret -require-auth
         STARTTLS with a test certificate clients can trust from ca.pem,
         AUTH PLAIN/LOGIN required
+    smtptest -http 127.0.0.1:8025
+        and open http://127.0.0.1:8025/ for the web UI
     smtptest -http 127.0.0.1:8025 -quiet
         no output but the ready line; tests use the HTTP API
     smtptest -bulk-sender -dkim-key example.com:s1:s1.txt
@@ -298,7 +313,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.json, "json", false, "print one JSON object per event (ready, connect, message, rejection, close, discard, warning, error, stopping, stopped)")
 	fs.BoolVar(&c.quiet, "quiet", false, "print only the ready line and errors")
 	fs.BoolVar(&c.printData, "print-data", false, "print each whole message after its line (JSON: a data field)")
-	fs.StringVar(&c.httpAddr, "http", "", "serve the HTTP API on `host:port` (off by default)")
+	fs.StringVar(&c.httpAddr, "http", "", "serve the web UI and the HTTP API on `host:port` (off by default; see WEB UI)")
 	fs.BoolVar(&c.rejectMalformed, "reject-malformed", false, "refuse a message that is not well formed (a lint error, see LINT) with 550 5.7.1, as Gmail does")
 	fs.BoolVar(&c.bulkSender, "bulk-sender", false, "lint with the bulk-sender rules too (one-click unsubscribe, DKIM aligned with From: see LINT)")
 	fs.Var(&c.dkimKeys, "dkim-key", "verify DKIM signatures by `domain:selector:file` with the key in file: its DNS TXT record text, or a PEM public or private key (repeatable; see DKIM)")

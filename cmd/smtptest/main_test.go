@@ -576,7 +576,7 @@ func TestManual(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range []string{"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "FAULTS", "HTTP API", "EXAMPLES", "EXIT STATUS", "DKIM", "MAILPIT API", "/api/v1/search?query=", "wait until N messages kept match", "-dkim-key domain:selector:file", "-bulk-sender", "-fault spec", "-http host:port", "reject every recipient at bad.example with 550", "fail the first delivery with 451"} {
+	for _, section := range []string{"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "FAULTS", "HTTP API", "EXAMPLES", "EXIT STATUS", "DKIM", "WEB UI", "open http://127.0.0.1:8025/ for the web UI", "MAILPIT API", "/api/v1/search?query=", "wait until N messages kept match", "-dkim-key domain:selector:file", "-bulk-sender", "-fault spec", "-http host:port", "reject every recipient at bad.example with 550", "fail the first delivery with 451"} {
 		if !strings.Contains(string(out), section) {
 			t.Errorf("the manual lacks %q", section)
 		}
