@@ -326,3 +326,35 @@ func sendOn(c *smtp.Client, msg string) error {
 	}
 	return w.Close()
 }
+
+// TestMailContentOpenedDirectlyRunsNothing opens an HTML attachment by
+// its URL, as a link in a mail or a curious user would: served with a
+// sandbox policy, its script does not run in the server's origin (it
+// would ask for a marker URL and delete the mail).
+func TestMailContentOpenedDirectlyRunsNothing(t *testing.T) {
+	srv := startServer(t)
+	web := proxyTo(t, srv.http)
+	evil := "From: a@example.com\nTo: b@example.org\nSubject: evil\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n" +
+		"--b\nContent-Type: text/plain\n\nsee attached\n" +
+		"--b\nContent-Type: text/html\nContent-Disposition: attachment; filename=evil.html\n\n" +
+		`<p id="evil">evil</p><img src="/img-marker"><script>new Image().src="/ran-script"; fetch("/api/v1/messages", {method: "DELETE"})</script>` + "\n--b--\n"
+	if err := srv.send(t, "a@example.com", "b@example.org", evil); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	for _, path := range []string{"/api/v1/message/1/part/2", "/api/v1/message/1/raw"} {
+		b.do(t, chromedp.Navigate(web.URL+path))
+		if path == "/api/v1/message/1/part/2" {
+			b.do(t, waitText("#evil", "evil")) // rendered as HTML: the policy, not the type, protects
+		}
+	}
+	if n := web.count("/ran-script"); n != 0 {
+		t.Errorf("the attachment's script ran %d times", n)
+	}
+	if n := web.count("/img-marker"); n != 0 {
+		t.Errorf("the attachment loaded an image %d times (default-src 'none')", n)
+	}
+	if n := messages(t, srv); n != 1 {
+		t.Errorf("%d messages left", n)
+	}
+}

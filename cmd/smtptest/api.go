@@ -43,6 +43,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard
 	})
 	mux.HandleFunc("GET /api/messages/{id}/raw", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := message(w, r, srv); ok {
+			untrusted(w)
 			w.Header().Set("Content-Type", "message/rfc822")
 			w.Write(m.Data)
 		}
@@ -185,8 +186,8 @@ func attachmentHandler(srv *smtptest.Server) http.HandlerFunc {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
+		untrusted(w)
 		w.Header().Set("Content-Type", ct)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
 		w.Write(a.Data)
 	}

@@ -92,3 +92,16 @@ func (g *hostGuard) foreign(r *http.Request) string {
 	}
 	return ""
 }
+
+// untrustedPolicy goes with every response whose body comes from a mail
+// as it is (the raw message, a part, an attachment): should a browser
+// render it — an HTML attachment opened by its URL, say — it runs no
+// script and loads nothing, in an origin of its own, so it cannot use
+// this API as the page's own.
+const untrustedPolicy = "sandbox; default-src 'none'"
+
+// untrusted marks a response whose body is mail content.
+func untrusted(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", untrustedPolicy)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+}

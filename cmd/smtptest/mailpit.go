@@ -176,6 +176,7 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 		if !ok {
 			return
 		}
+		untrusted(w)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if r.FormValue("dl") == "1" {
 			w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"%d.eml\"", m.ID))
@@ -200,8 +201,8 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 			if ct == "" {
 				ct = "application/octet-stream"
 			}
+			untrusted(w)
 			w.Header().Set("Content-Type", ct)
-			w.Header().Set("X-Content-Type-Options", "nosniff")
 			w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
 			w.Write(p.Data)
 			return

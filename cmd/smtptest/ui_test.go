@@ -121,6 +121,21 @@ func TestUIPagesAndTheirPolicies(t *testing.T) {
 	if rec := page("GET", "/api/ui/messages/1/transcript", nil, ""); !strings.Contains(rec.Body.String(), "MAIL FROM:<app@example.com>") {
 		t.Errorf("transcript: %s", rec.Body)
 	}
+
+	// Mail content served as it is — an HTML attachment opened by its
+	// URL, say — runs nothing in this origin.
+	evil := "From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--b\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=evil.html\r\n\r\n<script>fetch('/api/v1/messages',{method:'DELETE'})</script>\r\n--b--\r\n"
+	if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte(evil)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/message/2/part/2", "/api/messages/2/attachments/1", "/api/v1/message/2/raw", "/api/messages/2/raw"} {
+		rec := page("GET", path, nil, "")
+		if rec.Code != 200 || rec.Header().Get("Content-Security-Policy") != untrustedPolicy || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: %d, CSP %q", path, rec.Code, rec.Header().Get("Content-Security-Policy"))
+		}
+	}
 }
 
 // TestUIStream reads the event stream of the built binary while mail
