@@ -38,11 +38,12 @@ import (
 
 func main() {
 	smtptestBin := flag.String("smtptest", "", "the cmd/smtptest binary")
-	mailpitBin := flag.String("mailpit", "", "the mailpit binary")
+	mailpitBin := flag.String("mailpit", "", `the mailpit binary ("none": measure cmd/smtptest alone)`)
 	messages := flag.Int("n", 20000, "messages a run")
 	sessions := flag.Int("sessions", 8, "concurrent SMTP sessions")
 	size := flag.Int("size", 1024, "bytes a message")
 	runs := flag.Int("runs", 3, "runs of each server (the median is shown)")
+	extra := flag.String("smtptest-args", "-quiet", "cmd/smtptest's flags beyond -addr, -http and -max-messages (space-separated)")
 	flag.Parse()
 	if *smtptestBin == "" || *mailpitBin == "" {
 		log.Fatal("give -smtptest and -mailpit")
@@ -50,7 +51,11 @@ func main() {
 	fmt.Printf("%d messages of %d bytes over %d sessions, %d runs each (median)\n\n", *messages, *size, *sessions, *runs)
 	fmt.Println("| server | messages/s | peak RSS | RSS after | list 50 (API v1) |")
 	fmt.Println("| --- | --- | --- | --- | --- |")
-	for _, s := range []server{smtptestServer(*smtptestBin), mailpitServer(*mailpitBin)} {
+	servers := []server{smtptestServer(*smtptestBin, strings.Fields(*extra)), mailpitServer(*mailpitBin)}
+	if *mailpitBin == "none" {
+		servers = servers[:1]
+	}
+	for _, s := range servers {
 		var rs []result
 		for range *runs {
 			rs = append(rs, measure(s, *messages, *sessions, *size))
@@ -66,9 +71,11 @@ type server struct {
 	start func(dir string, smtpPort, httpPort int) *exec.Cmd
 }
 
-func smtptestServer(bin string) server {
-	return server{"cmd/smtptest", func(dir string, smtpPort, httpPort int) *exec.Cmd {
-		return exec.Command(bin, "-addr", fmt.Sprintf("127.0.0.1:%d", smtpPort), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort), "-quiet", "-max-messages", "500")
+func smtptestServer(bin string, extra []string) server {
+	name := "cmd/smtptest " + strings.Join(extra, " ")
+	return server{name, func(dir string, smtpPort, httpPort int) *exec.Cmd {
+		args := append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", smtpPort), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort), "-max-messages", "500"}, extra...)
+		return exec.Command(bin, args...)
 	}}
 }
 
