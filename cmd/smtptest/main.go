@@ -3,7 +3,9 @@
 // written in other languages. It keeps every message it accepts, prints
 // them as they arrive, can save them as .eml files or an mbox, refuses and
 // misbehaves on demand (faults), speaks STARTTLS, implicit TLS and AUTH,
-// and serves a small HTTP JSON API.
+// lints each message and verifies its DKIM signatures, and with -http
+// serves a web UI, an HTTP JSON API and the core of Mailpit's API v1 (so
+// that Mailpit's clients work against it).
 //
 // Run "smtptest -h" for the manual.
 package main
