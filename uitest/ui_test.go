@@ -358,3 +358,26 @@ func TestMailContentOpenedDirectlyRunsNothing(t *testing.T) {
 		t.Errorf("%d messages left", n)
 	}
 }
+
+// TestLiveBurst sends 600 messages as fast as one connection can while
+// the page is open: every one is listed, whether the stream kept up or
+// fell behind and had the page reload.
+func TestLiveBurst(t *testing.T) {
+	srv := startServer(t)
+	b := newBrowser(t)
+	b.do(t, chromedp.Navigate(srv.http), waitText("#live", "live"))
+	c, err := smtp.Dial(srv.smtp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 600 {
+		if err := sendOn(c, fmt.Sprintf("From: app@example.com\r\nSubject: burst %d\r\n\r\nx\r\n", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Quit()
+	b.do(t, waitCount("#list li", 600), waitText("#count", "600"))
+	if got := b.text(t, "#list li .subject"); got != "burst 599" {
+		t.Errorf("newest first: %q", got)
+	}
+}

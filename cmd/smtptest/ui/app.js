@@ -48,9 +48,20 @@ function row(m) {
 
 function render() {
   list.replaceChildren(...items.map(row));
+  counts();
+}
+
+function counts() {
   document.getElementById("shown").textContent = search.value.trim()
     ? `${items.length} matching` : `${items.length} message(s)`;
   document.getElementById("count").textContent = items.length || "";
+}
+
+// soon reloads the list once for a burst of events.
+let soonTimer;
+function soon() {
+  clearTimeout(soonTimer);
+  soonTimer = setTimeout(reload, 100);
 }
 
 async function reload() {
@@ -119,17 +130,18 @@ function connect() {
   es.addEventListener("resync", reloadAll);
   es.addEventListener("message", (e) => {
     const m = JSON.parse(e.data);
-    if (search.value.trim()) { reload(); return; } // does it match? the server says
+    if (search.value.trim()) { soon(); return; } // does it match? the server says
     if (items.some((x) => x.id === m.id)) return;
     items.unshift(m);
-    list.prepend(row(m));
-    render();
+    list.prepend(row(m)); // one row, not the whole list: mail comes in bursts
+    counts();
   });
   es.addEventListener("deleted", (e) => {
     const d = JSON.parse(e.data);
     const gone = (id) => d.all || d.ids.includes(id);
     items = items.filter((m) => !gone(m.id));
-    render();
+    for (const li of [...list.children]) if (gone(Number(li.dataset.id))) li.remove();
+    counts();
     if (currentID() !== null && gone(currentID())) clearView();
     if (selected !== null && gone(selected)) selected = null;
   });
