@@ -18,13 +18,20 @@ import (
 type recorder struct {
 	*httptest.Server
 	mu      sync.Mutex
-	hits    map[string]int // by path
-	changed chan struct{}  // closed and replaced on every hit
+	hits    map[string]int   // by path
+	changed chan struct{}    // closed and replaced on every hit
+	holds   map[string]*held // by path: the next answer is held
+}
+
+// held is an answer the recorder keeps from the browser for a while.
+type held struct {
+	arrived chan struct{} // closed when the answer is made and held
+	release chan struct{} // closed to let it go
 }
 
 // newRecorder serves h (nil: 200 "ok" to everything) and records.
 func newRecorder(t *testing.T, h http.Handler) *recorder {
-	r := &recorder{hits: map[string]int{}, changed: make(chan struct{})}
+	r := &recorder{hits: map[string]int{}, changed: make(chan struct{}), holds: map[string]*held{}}
 	if h == nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) })
 	}
@@ -33,8 +40,23 @@ func newRecorder(t *testing.T, h http.Handler) *recorder {
 		r.hits[req.URL.Path]++
 		close(r.changed)
 		r.changed = make(chan struct{})
+		hd := r.holds[req.URL.Path]
+		delete(r.holds, req.URL.Path)
 		r.mu.Unlock()
-		h.ServeHTTP(w, req)
+		if hd == nil {
+			h.ServeHTTP(w, req)
+			return
+		}
+		// The server answers now; the browser gets it on release.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		close(hd.arrived)
+		<-hd.release
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
 	}))
 	t.Cleanup(r.Close)
 	return r
@@ -55,6 +77,29 @@ func proxyTo(t *testing.T, target string) *recorder {
 		FlushInterval: -1, // the event stream goes through at once
 	}
 	return newRecorder(t, rp)
+}
+
+// hold keeps the next answer to path from the browser: the server answers
+// when asked (what it says is fixed then), the browser gets that answer
+// when release is called. wait waits until the answer is made and held.
+// Cleanup releases it, should the test end first.
+func (r *recorder) hold(t *testing.T, path string) (wait func(), release func()) {
+	hd := &held{arrived: make(chan struct{}), release: make(chan struct{})}
+	r.mu.Lock()
+	r.holds[path] = hd
+	r.mu.Unlock()
+	var once sync.Once
+	release = func() { once.Do(func() { close(hd.release) }) }
+	t.Cleanup(release)
+	wait = func() {
+		t.Helper()
+		select {
+		case <-hd.arrived:
+		case <-time.After(bound):
+			t.Fatalf("%s was not asked for", path)
+		}
+	}
+	return wait, release
 }
 
 // count returns how often path was asked for.

@@ -52,6 +52,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard
 	mux.HandleFunc("DELETE /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		srv.Reset()
 		h.publishJSON("deleted", deletedJSON{All: true})
+		h.publish(hubEvent{name: "resync", data: []byte("{}")}) // the refusals are gone too
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /api/rejections", func(w http.ResponseWriter, r *http.Request) {

@@ -212,9 +212,9 @@ func linkCheckHandler(srv *smtptest.Server) http.HandlerFunc {
 
 // streamHandler serves the UI's event stream (Server-Sent Events):
 // message (the list item), rejection, connection (closed: its number),
-// deleted, faults; resync when the stream fell behind and the UI must
-// reload. A comment every 20 s keeps proxies and the write deadline
-// satisfied.
+// deleted, faults; resync when the stream fell behind or the record was
+// reset (DELETE /api/messages) and the UI must reload. A comment every
+// 20 s keeps proxies and the write deadline satisfied.
 func streamHandler(mb *mailbox, h *hub) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, unsubscribe := h.subscribe()

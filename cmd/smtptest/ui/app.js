@@ -64,11 +64,47 @@ function soon() {
   soonTimer = setTimeout(reload, 100);
 }
 
+// The list is loaded whole (at start, on a search, on a resync) and kept
+// current by the event stream in between. Loads overlap events and each
+// other, and their answers may come back in any order: only the newest
+// load is applied, and the events that came while it was under way are
+// applied again on top of it (both kinds are idempotent), so a message
+// deleted meanwhile never comes back and one that arrived is never lost.
+let loads = 0; // the newest load's number
+let journal = null; // the events since the newest load began; null when none is under way
+let loading = 0; // loads under way: the list is aria-busy while there are any
+
 async function reload() {
+  const my = ++loads;
+  journal = [];
+  loading++;
+  list.setAttribute("aria-busy", "true");
   const q = search.value.trim();
-  items = await getJSON("/api/ui/messages" + (q ? "?query=" + encodeURIComponent(q) : ""));
-  render();
-  if (selected !== null && !items.some((m) => m.id === selected)) selected = null;
+  try {
+    const got = await getJSON("/api/ui/messages" + (q ? "?query=" + encodeURIComponent(q) : ""));
+    if (my !== loads) return; // a newer load is under way: its answer counts
+    items = got;
+    for (const ev of journal) ev();
+    render();
+    if (selected !== null && !items.some((m) => m.id === selected)) selected = null;
+  } finally {
+    if (my === loads) journal = null;
+    if (--loading === 0) list.removeAttribute("aria-busy");
+  }
+}
+
+// applyLive applies an event to the list now, and again after the load under
+// way; it returns what apply returned now.
+function applyLive(apply) {
+  if (journal) journal.push(apply);
+  return apply();
+}
+
+// added puts a new message at the top of the list, unless it is there.
+function added(m) {
+  if (items.some((x) => x.id === m.id)) return false;
+  items.unshift(m);
+  return true;
 }
 
 async function select(id, open) {
@@ -131,15 +167,14 @@ function connect() {
   es.addEventListener("message", (e) => {
     const m = JSON.parse(e.data);
     if (search.value.trim()) { soon(); return; } // does it match? the server says
-    if (items.some((x) => x.id === m.id)) return;
-    items.unshift(m);
+    if (!applyLive(() => added(m))) return;
     list.prepend(row(m)); // one row, not the whole list: mail comes in bursts
     counts();
   });
   es.addEventListener("deleted", (e) => {
     const d = JSON.parse(e.data);
     const gone = (id) => d.all || d.ids.includes(id);
-    items = items.filter((m) => !gone(m.id));
+    applyLive(() => { items = items.filter((m) => !gone(m.id)); });
     for (const li of [...list.children]) if (gone(Number(li.dataset.id))) li.remove();
     counts();
     if (currentID() !== null && gone(currentID())) clearView();

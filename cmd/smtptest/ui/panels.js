@@ -15,35 +15,61 @@ function countRejections(n) {
   document.getElementById("rejection-count").textContent = n || "";
 }
 
+// Rejections carry no identity, so one that comes while the list is
+// loading cannot be told apart from those in the answer: the list is
+// loaded again once the burst is over, and the newest answer counts.
+let rejectionLoads = 0;
+let rejectionsMeanwhile = false;
+let rejectionTimer;
+
 export async function loadRejections() {
+  const my = ++rejectionLoads;
+  rejectionsMeanwhile = false;
   const all = await getJSON("/api/rejections");
+  if (my !== rejectionLoads) return;
   rejections.replaceChildren(...all.reverse().map(rejectionRow));
   countRejections(all.length);
+  if (rejectionsMeanwhile) {
+    clearTimeout(rejectionTimer);
+    rejectionTimer = setTimeout(loadRejections, 100);
+  }
 }
 
 export function addRejection(r) {
+  rejectionsMeanwhile = true;
   rejections.prepend(rejectionRow(r));
   countRejections(rejectionCount + 1);
 }
 
+// newest makes an overlapping loader whose newest call alone is applied,
+// whatever order the answers come back in.
+function newest(fetch, apply) {
+  let n = 0;
+  return async () => {
+    const my = ++n;
+    const got = await fetch();
+    if (my === n) apply(got);
+  };
+}
+
+const fetchTranscripts = newest(() => getText("/api/transcript"), (text) => {
+  document.getElementById("transcript").textContent = text;
+});
 let transcriptTimer;
 export function loadTranscripts() {
-  // Connections close by the hundred under load: one fetch at a time.
+  // Connections close by the hundred under load: one fetch a burst.
   clearTimeout(transcriptTimer);
-  transcriptTimer = setTimeout(async () => {
-    document.getElementById("transcript").textContent = await getText("/api/transcript");
-  }, 100);
+  transcriptTimer = setTimeout(fetchTranscripts, 100);
 }
 
 const faults = document.getElementById("fault-list");
 
-export async function loadFaults() {
-  const all = await getJSON("/api/faults");
+export const loadFaults = newest(() => getJSON("/api/faults"), (all) => {
   faults.replaceChildren(...all.map((f) => el("li", {},
     el("code", {}, f.spec),
     el("button", { type: "button", "aria-label": `Remove fault ${f.spec}`, onclick: () => send("DELETE", `/api/faults/${f.id}`) }, "Remove"))));
   document.getElementById("fault-count").textContent = all.length || "";
-}
+});
 
 export function setupFaults() {
   const form = document.getElementById("fault-form");
