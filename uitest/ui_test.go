@@ -345,6 +345,63 @@ func TestListAnswersThatCrossEvents(t *testing.T) {
 	})
 }
 
+// TestViewAnswersThatCross: a message opened after another, or deleted
+// while it opens, is what the view ends showing, whatever order the
+// answers come back in.
+func TestViewAnswersThatCross(t *testing.T) {
+	srv := startServer(t)
+	web := proxyTo(t, srv.http)
+	b := newBrowser(t)
+	for _, s := range []string{"alpha", "beta"} {
+		if err := srv.send(t, "app@example.com", s+"@example.org", "From: app@example.com\nSubject: "+s+"\n\nHello "+s+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.do(t, chromedp.Navigate(web.URL), waitText("#live", "live"), waitCount("#list li", 2))
+
+	t.Run("opened one after another", func(t *testing.T) {
+		wait, release := web.hold(t, "/api/ui/messages/1")
+		b.do(t, chromedp.Click(chromedp.CSS("#msg-1")))
+		wait()
+		b.do(t, chromedp.Click(chromedp.CSS("#msg-2")), waitText("#subject", "beta"))
+		release()
+		b.do(t, waitCount("#view[aria-busy]", 0))
+		if got := b.text(t, "#subject"); got != "beta" {
+			t.Errorf("the view shows %q, want beta (opened last)", got)
+		}
+	})
+
+	t.Run("deleted while it opens", func(t *testing.T) {
+		b.do(t, chromedp.Click(chromedp.CSS("#msg-2")), waitText("#subject", "beta")) // shown: beta
+		wait, release := web.hold(t, "/api/ui/messages/1")
+		b.do(t, chromedp.Click(chromedp.CSS("#msg-1")))
+		wait()
+		api(t, srv, "DELETE", "/api/v1/messages", `{"IDs":["1"]}`)
+		b.do(t, waitCount("#msg-1", 0), waitText("#view", "Select a message"))
+		release()
+		b.do(t, waitCount("#view[aria-busy]", 0))
+		if got := b.text(t, "#view"); !strings.Contains(got, "Select a message") {
+			t.Errorf("the view shows %q after its message was deleted", got)
+		}
+	})
+
+	t.Run("a tab that loads, left before it answers", func(t *testing.T) {
+		b.do(t, chromedp.Click(chromedp.CSS("#msg-2")), waitText("#subject", "beta"))
+		wait, release := web.hold(t, "/api/messages/2/raw")
+		b.do(t, chromedp.Click(chromedp.CSS("#tab-source")))
+		wait()
+		b.do(t, chromedp.Click(chromedp.CSS("#tab-text")), waitText("#text", "Hello beta"))
+		release()
+		b.do(t, waitCount("#message-panel[aria-busy]", 0))
+		if n := b.count(t, "#source"); n != 0 {
+			t.Errorf("the source shows under the Text tab (%d)", n)
+		}
+		if got := b.text(t, "#text"); !strings.Contains(got, "Hello beta") {
+			t.Errorf("the Text tab shows %q", got)
+		}
+	})
+}
+
 // TestRejectionsThatCrossALoad: a refusal made while the page loads the
 // list of refusals (here after DELETE /api/messages, which forgets them)
 // is shown once the load is done, not lost under an older answer.

@@ -40,6 +40,15 @@ async function errorOf(r) {
   }
 }
 
+// busy counts loads under way on e, which is aria-busy while there are any:
+// busy(e, 1) when one starts, busy(e, -1) when it ends.
+export function busy(e, delta) {
+  const n = (Number(e.dataset.loads) || 0) + delta;
+  e.dataset.loads = n;
+  if (n > 0) e.setAttribute("aria-busy", "true");
+  else e.removeAttribute("aria-busy");
+}
+
 // el makes an element: el("li", {class: "x", onclick: f}, "text", child).
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);

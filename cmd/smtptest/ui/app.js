@@ -1,6 +1,6 @@
 // The web UI of cmd/smtptest: the message list, live; the message view;
 // rejections, transcripts and faults. Plain modules, no build step.
-import { getJSON, send, el, size, when, arrowTabs } from "./api.js";
+import { getJSON, send, el, size, when, arrowTabs, busy } from "./api.js";
 import { showMessage, clearView, currentID } from "./view.js";
 import { loadRejections, addRejection, loadTranscripts, loadFaults, setupFaults } from "./panels.js";
 
@@ -72,13 +72,11 @@ function soon() {
 // deleted meanwhile never comes back and one that arrived is never lost.
 let loads = 0; // the newest load's number
 let journal = null; // the events since the newest load began; null when none is under way
-let loading = 0; // loads under way: the list is aria-busy while there are any
 
 async function reload() {
   const my = ++loads;
   journal = [];
-  loading++;
-  list.setAttribute("aria-busy", "true");
+  busy(list, 1);
   const q = search.value.trim();
   try {
     const got = await getJSON("/api/ui/messages" + (q ? "?query=" + encodeURIComponent(q) : ""));
@@ -89,7 +87,7 @@ async function reload() {
     if (selected !== null && !items.some((m) => m.id === selected)) selected = null;
   } finally {
     if (my === loads) journal = null;
-    if (--loading === 0) list.removeAttribute("aria-busy");
+    busy(list, -1);
   }
 }
 

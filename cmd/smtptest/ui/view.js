@@ -1,27 +1,38 @@
 // The message view: the envelope, and tabs for the HTML (sandboxed), the
 // text, headers, source (lint problems marked), attachments, links,
 // transcript, lint and DKIM.
-import { getJSON, getText, send, el, size, when, arrowTabs } from "./api.js";
+import { getJSON, getText, send, el, size, when, arrowTabs, busy } from "./api.js";
 
 const view = document.getElementById("view");
-let shown = null; // the id shown
+// Opening messages quickly, or deleting one while it opens, makes answers
+// cross: only the newest opening is shown, and clearing the view drops
+// the one under way.
+let wanted = null; // the id shown, or being opened
+let openings = 0; // the newest opening's number
 
-export function currentID() { return shown; }
+// currentID is the message shown or being opened, or null.
+export function currentID() { return wanted; }
 
 export function clearView() {
-  shown = null;
+  wanted = null;
+  openings++;
   view.replaceChildren(el("p", { class: "empty" }, "Select a message (↑ ↓ or j k, Enter)."));
 }
 
 export async function showMessage(id, onDelete) {
+  const my = ++openings;
+  wanted = id;
   let m;
+  busy(view, 1);
   try {
     m = await getJSON(`/api/ui/messages/${id}`);
   } catch (err) {
-    view.replaceChildren(el("p", { class: "error" }, String(err.message)));
+    if (my === openings) view.replaceChildren(el("p", { class: "error" }, String(err.message)));
     return;
+  } finally {
+    busy(view, -1);
   }
-  shown = id;
+  if (my !== openings) return;
   const panel = el("div", { class: "tabpanel", role: "tabpanel", id: "message-panel" });
   const names = ["HTML", "Text", "Headers", "Source", "Attachments", "Links", "Transcript", "Lint", "DKIM"];
   const count = { Attachments: m.attachments.length, Links: m.links.length, Lint: m.problems.length, DKIM: m.dkim.length };
@@ -30,8 +41,16 @@ export async function showMessage(id, onDelete) {
   }, n, count[n] ? ` (${count[n]})` : ""));
   const open = (b) => {
     for (const x of buttons) { x.setAttribute("aria-selected", x === b); x.tabIndex = x === b ? 0 : -1; }
-    panel.replaceChildren();
-    tabs[b.textContent.split(" ")[0]](m, panel);
+    // A tab that loads (Source, Transcript) fills its own box: if another
+    // tab is opened meanwhile, it fills a box no longer shown.
+    const box = el("div");
+    panel.replaceChildren(box);
+    const loading = tabs[b.textContent.split(" ")[0]](m, box);
+    if (loading) {
+      busy(panel, 1);
+      loading.catch((err) => box.replaceChildren(el("p", { class: "error" }, String(err.message))))
+        .finally(() => busy(panel, -1));
+    }
   };
   for (const b of buttons) {
     b.addEventListener("click", () => open(b));
