@@ -127,3 +127,17 @@ func (r *recorder) wait(t *testing.T, path string, n int) {
 		}
 	}
 }
+
+// crossing makes an answer cross what else happens: ask makes the page
+// ask for path, whose answer is held while meanwhile runs, then let go;
+// crossing returns once busy (the element aria-busy while the page waits)
+// is no longer busy, so the page has dealt with the late answer.
+func crossing(t *testing.T, b *browser, web *recorder, path string, ask, meanwhile func(), busy string) {
+	t.Helper()
+	wait, release := web.hold(t, path)
+	ask()
+	wait()
+	meanwhile()
+	release()
+	b.do(t, waitCount(busy+"[aria-busy]", 0))
+}

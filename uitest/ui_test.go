@@ -317,28 +317,26 @@ func TestListAnswersThatCrossEvents(t *testing.T) {
 	b.do(t, chromedp.Navigate(web.URL), waitText("#live", "live"), waitCount("#list li", 3))
 
 	t.Run("events during a load", func(t *testing.T) {
-		wait, release := web.hold(t, "/api/ui/messages")
-		b.do(t, chromedp.SendKeys(chromedp.CSS("#search"), kb.Enter)) // reload
-		wait()                                                        // the answer: gamma beta alpha
-		api(t, srv, "DELETE", "/api/v1/messages", `{"IDs":["2"]}`)    // beta
-		if err := srv.send(t, "app@example.com", "x@example.org", "From: app@example.com\nSubject: delta\n\nx\n"); err != nil {
-			t.Fatal(err)
-		}
-		b.do(t, waitText("#list", "delta"), waitCount("#list li", 3), waitCount("#list[aria-busy]", 1))
-		release()
-		b.do(t, waitCount("#list[aria-busy]", 0))
+		crossing(t, b, web, "/api/ui/messages", func() {
+			b.do(t, chromedp.SendKeys(chromedp.CSS("#search"), kb.Enter)) // reload; the answer: gamma beta alpha
+		}, func() {
+			api(t, srv, "DELETE", "/api/v1/messages", `{"IDs":["2"]}`) // beta
+			if err := srv.send(t, "app@example.com", "x@example.org", "From: app@example.com\nSubject: delta\n\nx\n"); err != nil {
+				t.Fatal(err)
+			}
+			b.do(t, waitText("#list", "delta"), waitCount("#list li", 3), waitCount("#list[aria-busy]", 1))
+		}, "#list")
 		if got := subjects(t, b); got != "delta gamma alpha" {
 			t.Errorf("after the held answer: %q, want delta gamma alpha", got)
 		}
 	})
 
 	t.Run("an older answer after a newer one", func(t *testing.T) {
-		wait, release := web.hold(t, "/api/ui/messages")
-		b.do(t, setValue("#search", "subject:alpha"), chromedp.SendKeys(chromedp.CSS("#search"), kb.Enter))
-		wait() // the answer: alpha
-		b.do(t, setValue("#search", ""), chromedp.SendKeys(chromedp.CSS("#search"), kb.Enter), waitText("#list", "delta"))
-		release()
-		b.do(t, waitCount("#list[aria-busy]", 0))
+		crossing(t, b, web, "/api/ui/messages", func() {
+			b.do(t, setValue("#search", "subject:alpha"), chromedp.SendKeys(chromedp.CSS("#search"), kb.Enter)) // the answer: alpha
+		}, func() {
+			b.do(t, setValue("#search", ""), chromedp.SendKeys(chromedp.CSS("#search"), kb.Enter), waitText("#list", "delta"))
+		}, "#list")
 		if got := subjects(t, b); got != "delta gamma alpha" {
 			t.Errorf("after the older answer: %q, want delta gamma alpha", got)
 		}
@@ -360,12 +358,11 @@ func TestViewAnswersThatCross(t *testing.T) {
 	b.do(t, chromedp.Navigate(web.URL), waitText("#live", "live"), waitCount("#list li", 2))
 
 	t.Run("opened one after another", func(t *testing.T) {
-		wait, release := web.hold(t, "/api/ui/messages/1")
-		b.do(t, chromedp.Click(chromedp.CSS("#msg-1")))
-		wait()
-		b.do(t, chromedp.Click(chromedp.CSS("#msg-2")), waitText("#subject", "beta"))
-		release()
-		b.do(t, waitCount("#view[aria-busy]", 0))
+		crossing(t, b, web, "/api/ui/messages/1", func() {
+			b.do(t, chromedp.Click(chromedp.CSS("#msg-1")))
+		}, func() {
+			b.do(t, chromedp.Click(chromedp.CSS("#msg-2")), waitText("#subject", "beta"))
+		}, "#view")
 		if got := b.text(t, "#subject"); got != "beta" {
 			t.Errorf("the view shows %q, want beta (opened last)", got)
 		}
@@ -373,13 +370,12 @@ func TestViewAnswersThatCross(t *testing.T) {
 
 	t.Run("deleted while it opens", func(t *testing.T) {
 		b.do(t, chromedp.Click(chromedp.CSS("#msg-2")), waitText("#subject", "beta")) // shown: beta
-		wait, release := web.hold(t, "/api/ui/messages/1")
-		b.do(t, chromedp.Click(chromedp.CSS("#msg-1")))
-		wait()
-		api(t, srv, "DELETE", "/api/v1/messages", `{"IDs":["1"]}`)
-		b.do(t, waitCount("#msg-1", 0), waitText("#view", "Select a message"))
-		release()
-		b.do(t, waitCount("#view[aria-busy]", 0))
+		crossing(t, b, web, "/api/ui/messages/1", func() {
+			b.do(t, chromedp.Click(chromedp.CSS("#msg-1")))
+		}, func() {
+			api(t, srv, "DELETE", "/api/v1/messages", `{"IDs":["1"]}`)
+			b.do(t, waitCount("#msg-1", 0), waitText("#view", "Select a message"))
+		}, "#view")
 		if got := b.text(t, "#view"); !strings.Contains(got, "Select a message") {
 			t.Errorf("the view shows %q after its message was deleted", got)
 		}
@@ -387,12 +383,11 @@ func TestViewAnswersThatCross(t *testing.T) {
 
 	t.Run("a tab that loads, left before it answers", func(t *testing.T) {
 		b.do(t, chromedp.Click(chromedp.CSS("#msg-2")), waitText("#subject", "beta"))
-		wait, release := web.hold(t, "/api/messages/2/raw")
-		b.do(t, chromedp.Click(chromedp.CSS("#tab-source")))
-		wait()
-		b.do(t, chromedp.Click(chromedp.CSS("#tab-text")), waitText("#text", "Hello beta"))
-		release()
-		b.do(t, waitCount("#message-panel[aria-busy]", 0))
+		crossing(t, b, web, "/api/messages/2/raw", func() {
+			b.do(t, chromedp.Click(chromedp.CSS("#tab-source")))
+		}, func() {
+			b.do(t, chromedp.Click(chromedp.CSS("#tab-text")), waitText("#text", "Hello beta"))
+		}, "#message-panel")
 		if n := b.count(t, "#source"); n != 0 {
 			t.Errorf("the source shows under the Text tab (%d)", n)
 		}
