@@ -205,6 +205,15 @@ func TestUIStream(t *testing.T) {
 	if d := next("deleted"); d != `{"ids":[1]}` {
 		t.Errorf("deleted event %s", d)
 	}
+	// Forgetting everything (refusals too) has the page reload.
+	req, _ = http.NewRequest("DELETE", p.api+"/api/messages", nil)
+	if _, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if d := next("deleted"); d != `{"all":true}` {
+		t.Errorf("deleted event %s", d)
+	}
+	next("resync")
 	if code, _ := p.stop(syscall.SIGTERM); code != 0 {
 		t.Errorf("exit %d", code)
 	}
