@@ -12,12 +12,15 @@
 //
 // Both listen on 127.0.0.1 only; Mailpit runs with --disable-version-check
 // (it asks GitHub for its latest release otherwise) and a database in a
-// temporary directory. Each server is stopped by its PID.
+// temporary directory. Each server is stopped by its PID. -ui-stream keeps
+// cmd/smtptest's web UI event stream open during the load, as a page left
+// open does (Mailpit's is a websocket: not compared).
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +47,7 @@ func main() {
 	size := flag.Int("size", 1024, "bytes a message")
 	runs := flag.Int("runs", 3, "runs of each server (the median is shown)")
 	extra := flag.String("smtptest-args", "-quiet", "cmd/smtptest's flags beyond -addr, -http and -max-messages (space-separated)")
+	uiStream := flag.Bool("ui-stream", false, "keep cmd/smtptest's web UI event stream open during the load, as an open page does")
 	flag.Parse()
 	if *smtptestBin == "" || *mailpitBin == "" {
 		log.Fatal("give -smtptest and -mailpit")
@@ -51,7 +55,12 @@ func main() {
 	fmt.Printf("%d messages of %d bytes over %d sessions, %d runs each (median)\n\n", *messages, *size, *sessions, *runs)
 	fmt.Println("| server | messages/s | peak RSS | RSS after | list 50 (API v1) |")
 	fmt.Println("| --- | --- | --- | --- | --- |")
-	servers := []server{smtptestServer(*smtptestBin, strings.Fields(*extra)), mailpitServer(*mailpitBin)}
+	smtptest := smtptestServer(*smtptestBin, strings.Fields(*extra))
+	if *uiStream {
+		smtptest.name += " (web UI open)"
+		smtptest.stream = "/api/ui/stream"
+	}
+	servers := []server{smtptest, mailpitServer(*mailpitBin)}
 	if *mailpitBin == "none" {
 		servers = servers[:1]
 	}
@@ -67,20 +76,21 @@ func main() {
 }
 
 type server struct {
-	name  string
-	start func(dir string, smtpPort, httpPort int) *exec.Cmd
+	name   string
+	start  func(dir string, smtpPort, httpPort int) *exec.Cmd
+	stream string // a path to keep open and read during the load, as an open web UI does; "" for none
 }
 
 func smtptestServer(bin string, extra []string) server {
 	name := "cmd/smtptest " + strings.Join(extra, " ")
-	return server{name, func(dir string, smtpPort, httpPort int) *exec.Cmd {
+	return server{name: name, start: func(dir string, smtpPort, httpPort int) *exec.Cmd {
 		args := append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", smtpPort), "-http", fmt.Sprintf("127.0.0.1:%d", httpPort), "-max-messages", "500"}, extra...)
 		return exec.Command(bin, args...)
 	}}
 }
 
 func mailpitServer(bin string) server {
-	return server{"Mailpit v1.33.1", func(dir string, smtpPort, httpPort int) *exec.Cmd {
+	return server{name: "Mailpit v1.33.1", start: func(dir string, smtpPort, httpPort int) *exec.Cmd {
 		return exec.Command(bin, "--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
 			"--disable-version-check", "--database", filepath.Join(dir, "mailpit.db"), "--max", "500", "--quiet",
 			"--smtp-auth-accept-any", "--smtp-auth-allow-insecure")
@@ -119,6 +129,10 @@ func measure(s server, n, sessions, size int) result {
 	addr := fmt.Sprintf("127.0.0.1:%d", smtpPort)
 	api := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	waitUp(addr, api)
+	if s.stream != "" {
+		stop := follow(api + s.stream)
+		defer stop()
+	}
 
 	body := message(size)
 	var wg sync.WaitGroup
@@ -163,6 +177,30 @@ func measure(s server, n, sessions, size int) result {
 		}
 	}
 	return result{rate: float64(n) / elapsed.Seconds(), peakKB: peak, rssKB: rss, list: list}
+}
+
+// follow reads url's event stream until stop is called, as a web page
+// that stays open does.
+func follow(url string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		log.Fatalf("%s: %v %v", url, err, resp)
+	}
+	done := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, resp.Body)
+		close(done)
+	}()
+	return func() {
+		cancel()
+		<-done
+		resp.Body.Close()
+	}
 }
 
 // sendMany sends n messages on one SMTP connection.

@@ -20,20 +20,34 @@ import (
 // messages were read, and each message's Mailpit summary and search
 // fields, made the first time a request needs them (a recorded message
 // never changes) and dropped when the message is gone.
+//
+// Messages also go without the mailbox being told (retention, Reset), so
+// what it keeps is pruned against a snapshot of the record whenever it has
+// grown to twice what it kept after the last pruning: it stays within a
+// small multiple of the messages kept, at a cost spread over the entries
+// made. A snapshot proves a message gone only if it was taken after the
+// mailbox learnt of the message, so each entry and read mark carries the
+// epoch it was made in, and a pruning forgets only what is older than its
+// snapshot.
 type mailbox struct {
 	srv     *smtptest.Server
 	checks  *checks
 	hub     *hub // told of deletions
 	started time.Time
 
-	mu      sync.Mutex // guards the fields below
-	read    map[int]bool
+	mu      sync.Mutex     // guards the fields below
+	read    map[int]uint64 // the messages read, with the epoch each was marked in
 	entries map[int]*entry
-	deleted int // messages deleted through the API
+	deleted int    // messages deleted through the API
+	epoch   uint64 // advanced by each snapshot taken for pruning
+	pruneAt int    // prune when read or entries hold more than this
 }
 
+// minPrune is the least pruneAt: small mailboxes are never pruned.
+const minPrune = 256
+
 func newMailbox(srv *smtptest.Server, ch *checks, h *hub) *mailbox {
-	return &mailbox{srv: srv, checks: ch, hub: h, started: time.Now(), read: map[int]bool{}, entries: map[int]*entry{}}
+	return &mailbox{srv: srv, checks: ch, hub: h, started: time.Now(), read: map[int]uint64{}, entries: map[int]*entry{}, pruneAt: minPrune}
 }
 
 // entry is one message as Mailpit lists and searches it.
@@ -42,6 +56,7 @@ type entry struct {
 	search           searchable // read is filled in per request
 	problems, errors int        // lint problems (for the web UI), and how many are errors
 	dkim             string     // "" unsigned, "verified" (a signature verified), "failed"
+	epoch            uint64     // the mailbox's epoch when it was made
 }
 
 // item is an entry with its read status at the time of the request.
@@ -50,9 +65,9 @@ type item struct {
 	read bool
 }
 
-// list returns the messages kept, newest first.
+// list returns the messages kept, newest first, and prunes the rest.
 func (mb *mailbox) list() []item {
-	sums := mb.srv.Summaries()
+	epoch, sums := mb.snapshot()
 	out := make([]item, 0, len(sums))
 	kept := make(map[int]bool, len(sums))
 	for i := len(sums) - 1; i >= 0; i-- {
@@ -64,16 +79,21 @@ func (mb *mailbox) list() []item {
 	}
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
-	for id := range mb.entries {
-		if !kept[id] {
-			delete(mb.entries, id)
-			delete(mb.read, id)
-		}
-	}
+	mb.pruneLocked(epoch, kept)
 	for i := range out {
-		out[i].read = mb.read[out[i].summary.id]
+		_, out[i].read = mb.read[out[i].summary.id]
 	}
 	return out
+}
+
+// snapshot takes the record's summaries for a pruning, in a new epoch:
+// what the mailbox learnt before it and is not in them is gone.
+func (mb *mailbox) snapshot() (uint64, []smtptest.Summary) {
+	mb.mu.Lock()
+	mb.epoch++
+	epoch := mb.epoch
+	mb.mu.Unlock()
+	return epoch, mb.srv.Summaries()
 }
 
 // entry returns the entry of message id, made if it is not yet.
@@ -90,9 +110,43 @@ func (mb *mailbox) entry(id int) (*entry, bool) {
 	}
 	e = newEntry(m, mb.checks)
 	mb.mu.Lock()
-	defer mb.mu.Unlock()
+	e.epoch = mb.epoch
 	mb.entries[id] = e
+	full := len(mb.entries) > mb.pruneAt
+	mb.mu.Unlock()
+	if full {
+		mb.prune()
+	}
 	return e, true
+}
+
+// prune forgets what the mailbox keeps of messages the record no longer
+// has.
+func (mb *mailbox) prune() {
+	epoch, sums := mb.snapshot()
+	kept := make(map[int]bool, len(sums))
+	for _, s := range sums {
+		kept[s.ID] = true
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	mb.pruneLocked(epoch, kept)
+}
+
+// pruneLocked forgets what was learnt before epoch of messages not in
+// kept, and sets when to prune next. mb.mu must be held.
+func (mb *mailbox) pruneLocked(epoch uint64, kept map[int]bool) {
+	for id, e := range mb.entries {
+		if !kept[id] && e.epoch < epoch {
+			delete(mb.entries, id)
+		}
+	}
+	for id, marked := range mb.read {
+		if !kept[id] && marked < epoch {
+			delete(mb.read, id)
+		}
+	}
+	mb.pruneAt = max(minPrune, 2*max(len(mb.entries), len(mb.read)))
 }
 
 // item returns message id as a list shows it.
@@ -103,7 +157,8 @@ func (mb *mailbox) item(id int) (item, bool) {
 	}
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
-	return item{entry: e, read: mb.read[id]}, true
+	_, read := mb.read[id]
+	return item{entry: e, read: read}, true
 }
 
 // search returns the messages q selects, newest first.
@@ -125,13 +180,17 @@ func filter(items []item, q query) []item {
 // setRead marks the messages with these IDs read or unread.
 func (mb *mailbox) setRead(ids []int, read bool) {
 	mb.mu.Lock()
-	defer mb.mu.Unlock()
 	for _, id := range ids {
 		if read {
-			mb.read[id] = true
+			mb.read[id] = mb.epoch
 		} else {
 			delete(mb.read, id)
 		}
+	}
+	full := len(mb.read) > mb.pruneAt
+	mb.mu.Unlock()
+	if full {
+		mb.prune()
 	}
 }
 
