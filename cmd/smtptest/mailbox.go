@@ -73,7 +73,7 @@ func (mb *mailbox) list() []item {
 	for i := len(sums) - 1; i >= 0; i-- {
 		id := sums[i].ID
 		kept[id] = true
-		if e, ok := mb.entry(id); ok {
+		if e, ok, _ := mb.entryOnly(id); ok {
 			out = append(out, item{entry: e})
 		} // else deleted or forgotten since Summaries
 	}
@@ -96,28 +96,35 @@ func (mb *mailbox) snapshot() (uint64, []smtptest.Summary) {
 	return epoch, mb.srv.Summaries()
 }
 
-// entry returns the entry of message id, made if it is not yet.
+// entry returns the entry of message id, made if it is not yet, and
+// prunes the mailbox if it is full.
 func (mb *mailbox) entry(id int) (*entry, bool) {
-	mb.mu.Lock()
-	e, ok := mb.entries[id]
-	mb.mu.Unlock()
-	if ok {
-		return e, true
-	}
-	m, found := mb.srv.MessageByID(id)
-	if !found {
-		return nil, false
-	}
-	e = newEntry(m, mb.checks)
-	mb.mu.Lock()
-	e.epoch = mb.epoch
-	mb.entries[id] = e
-	full := len(mb.entries) > mb.pruneAt
-	mb.mu.Unlock()
+	e, ok, full := mb.entryOnly(id)
 	if full {
 		mb.prune()
 	}
-	return e, true
+	return e, ok
+}
+
+// entryOnly is entry without the pruning, for list, which prunes once at
+// its end: it reports whether the mailbox is full.
+func (mb *mailbox) entryOnly(id int) (e *entry, ok, full bool) {
+	mb.mu.Lock()
+	e, ok = mb.entries[id]
+	mb.mu.Unlock()
+	if ok {
+		return e, true, false
+	}
+	m, found := mb.srv.MessageByID(id)
+	if !found {
+		return nil, false, false
+	}
+	e = newEntry(m, mb.checks)
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	e.epoch = mb.epoch
+	mb.entries[id] = e
+	return e, true, len(mb.entries) > mb.pruneAt
 }
 
 // prune forgets what the mailbox keeps of messages the record no longer

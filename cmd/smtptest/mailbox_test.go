@@ -112,3 +112,26 @@ func TestMailboxPrunesOnlyWhatASnapshotProvesGone(t *testing.T) {
 		t.Errorf("kept what is gone: entry %v, read mark %v", entry, read)
 	}
 }
+
+// BenchmarkNewEntry: what the web UI's list and the Mailpit API pay once a
+// message (a plain 1 KiB one): parse, search text, lint.
+func BenchmarkNewEntry(b *testing.B) {
+	srv, err := smtptest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	body := "From: App <app@example.com>\r\nTo: ann@example.org\r\nSubject: Load\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\nMessage-ID: <load@example.com>\r\n\r\n"
+	for len(body) < 1024 {
+		body += "Hello, this is a line of the body of a test message.\r\n"
+	}
+	if err := smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, []byte(body)); err != nil {
+		b.Fatal(err)
+	}
+	m := srv.Messages()[0]
+	ch := newChecks(false, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		newEntry(m, ch)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // The search query language of Mailpit (its docs: "Search filters"), for
@@ -180,15 +181,32 @@ func splitQuery(s string) []string {
 	return words
 }
 
-var cleanRe = regexp.MustCompile(`(\r?\n|\t|>|<|"|,|;|\(|\))`)
-
 // cleanString is how Mailpit normalises search text and search words:
-// line breaks, tabs, brackets, quotes, commas and semicolons become
-// spaces, runs of space one, all lower case.
+// line breaks, tabs, brackets, quotes, commas, semicolons and byte order
+// marks become spaces, runs of space one, all lower case. (Mailpit uses a
+// regular expression and three more passes; this one pass gives the same,
+// several times faster, and the text of every message goes through it.)
 func cleanString(s string) string {
-	s = strings.ReplaceAll(s, "\uFEFF", " ")
-	s = cleanRe.ReplaceAllString(s, " ")
-	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+	var b strings.Builder
+	b.Grow(len(s))
+	gap := false // a space is due before the next word
+	for _, r := range s {
+		switch r {
+		case '>', '<', '"', ',', ';', '(', ')', '\uFEFF':
+			gap = b.Len() > 0
+			continue
+		}
+		if unicode.IsSpace(r) {
+			gap = b.Len() > 0
+			continue
+		}
+		if gap {
+			b.WriteByte(' ')
+			gap = false
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 var sizeRe = regexp.MustCompile(`^(\d+)(\.\d+)?\s?([a-z]{1,2})?$`)

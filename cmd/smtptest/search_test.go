@@ -1,7 +1,10 @@
 package main
 
 import (
+	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -113,6 +116,36 @@ func TestSizeOf(t *testing.T) {
 	for in, want := range map[string]int64{"1024": 1024, "1k": 1024, "1kb": 1024, "1.5mb": 1572864, "2 m": 2 << 20, "": 0, "1gb": 0, "x": 0} {
 		if got := sizeOf(in); got != want {
 			t.Errorf("sizeOf(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// mailpitClean is Mailpit's own normalisation (its regular expression),
+// which cleanString must equal.
+func mailpitClean(s string) string {
+	s = strings.ReplaceAll(s, "\uFEFF", " ")
+	s = regexp.MustCompile(`(\r?\n|\t|>|<|"|,|;|\(|\))`).ReplaceAllString(s, " ")
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+func TestCleanStringIsMailpits(t *testing.T) {
+	cases := []string{
+		"", "  ", "Ann <ann@example.com>, Bob (boss); \"quoted\"\r\nnext\tline\rcr\n\nend",
+		"\uFEFFbom", "ÉCOLE Straße", "a\r\r\nb", "((()))", "x>y<z", "\v\f vertical",
+		"bad \xff\xfe bytes", "ASCII\x80", "\u0085next line\u00a0nbsp", "İSTANBUL ΣΑΣ",
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []rune("aZ \r\n\t<>\",;()\uFEFFé\v.@")
+	for range 2000 {
+		b := make([]rune, r.IntN(40))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		if got, want := cleanString(c), mailpitClean(c); got != want {
+			t.Errorf("cleanString(%q) = %q, Mailpit's %q", c, got, want)
 		}
 	}
 }

@@ -222,14 +222,15 @@ func streamHandler(mb *mailbox, h *hub) http.HandlerFunc {
 		rc := http.NewResponseController(w)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-cache")
-		send := func(name string, data []byte) bool {
+		// write writes one event; flush sends what was written. In a burst
+		// the events are flushed together, once none is waiting.
+		write := func(name string, data []byte) bool {
 			rc.SetWriteDeadline(time.Now().Add(time.Minute))
-			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data); err != nil {
-				return false
-			}
-			return rc.Flush() == nil
+			_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
+			return err == nil
 		}
-		if !send("hello", []byte("{}")) {
+		flush := func() bool { return rc.Flush() == nil }
+		if !write("hello", []byte("{}")) || !flush() {
 			return
 		}
 		tick := time.NewTicker(20 * time.Second)
@@ -242,30 +243,39 @@ func streamHandler(mb *mailbox, h *hub) http.HandlerFunc {
 				return
 			case <-tick.C:
 				rc.SetWriteDeadline(time.Now().Add(time.Minute))
-				if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+				if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil || !flush() {
 					return
 				}
 			case ev := <-s.events:
-				data := ev.data
-				switch ev.name {
-				case "message":
-					it, ok := mb.item(ev.id)
-					if !ok {
-						continue // gone already
-					}
-					data, _ = json.Marshal(it.ui())
-				case "connection":
-					data = []byte(strconv.Itoa(ev.id))
-				case "faults":
-					data = []byte("{}")
-				}
-				if !send(ev.name, data) {
+				if data, ok := eventData(mb, ev); ok && !write(ev.name, data) {
 					return
 				}
 			}
-			if s.lagged.Swap(false) && !send("resync", []byte("{}")) {
+			if s.lagged.Swap(false) && !write("resync", []byte("{}")) {
+				return
+			}
+			if len(s.events) == 0 && !flush() {
 				return
 			}
 		}
 	}
+}
+
+// eventData is what the stream sends of ev; false if nothing (the message
+// is gone already).
+func eventData(mb *mailbox, ev hubEvent) ([]byte, bool) {
+	switch ev.name {
+	case "message":
+		it, ok := mb.item(ev.id)
+		if !ok {
+			return nil, false
+		}
+		data, _ := json.Marshal(it.ui())
+		return data, true
+	case "connection":
+		return []byte(strconv.Itoa(ev.id)), true
+	case "faults":
+		return []byte("{}"), true
+	}
+	return ev.data, true
 }
