@@ -28,6 +28,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/smtptest/smtptest/bench/internal/load"
 )
 
 func main() {
@@ -101,7 +103,7 @@ func run(messages, conns, keep int) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- sendMany(c, per, body)
+				errs <- load.Send(c, per, []byte(body))
 			}()
 		}
 		wg.Wait()
@@ -127,27 +129,6 @@ func run(messages, conns, keep int) error {
 			}
 		}
 		sample(fmt.Sprintf("+%d connections", tenth*(conns/10)))
-	}
-	return nil
-}
-
-// sendMany sends n messages on a session.
-func sendMany(c *smtp.Client, n int, body string) error {
-	for range n {
-		if err := c.Mail("app@example.com"); err != nil {
-			return err
-		}
-		if err := c.Rcpt("ann@example.org"); err != nil {
-			return err
-		}
-		w, err := c.Data()
-		if err != nil {
-			return err
-		}
-		io.WriteString(w, body)
-		if err := w.Close(); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/smtptest/smtptest/bench/internal/load"
 )
 
 func main() {
@@ -210,23 +212,8 @@ func sendMany(addr string, body []byte, n int) error {
 		return err
 	}
 	defer c.Close()
-	for range n {
-		if err := c.Mail("app@example.com"); err != nil {
-			return err
-		}
-		if err := c.Rcpt("ann@example.org"); err != nil {
-			return err
-		}
-		w, err := c.Data()
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(body); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
+	if err := load.Send(c, n, body); err != nil {
+		return err
 	}
 	return c.Quit()
 }
