@@ -737,6 +737,52 @@ func ExampleServer_NewDKIMKey() {
 	// signed fields: [From To Subject]
 }
 
+// DKIMKeys registers a key the application already has (its private key
+// file, or the TXT record it publishes, through dkimtest.ParseKey). A key
+// registered after the message came still verifies it.
+func ExampleServer_DKIMKeys() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+
+		// The application's own key, as its configuration holds it.
+		own, err := dkimtest.GenerateKey("example.com", "app2026", dkimtest.Ed25519)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pemFile := own.PrivateKeyPEM()
+
+		// The code under test signs with it and sends.
+		msg := "From: noreply@example.com\r\nTo: ann@example.org\r\nSubject: Welcome\r\n\r\nHello!\r\n"
+		var signed bytes.Buffer
+		if err := dkim.Sign(&signed, strings.NewReader(msg), &dkim.SignOptions{
+			Domain: "example.com", Selector: "app2026", Signer: own.Signer,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"}, signed.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		verify := func() {
+			results, err := srv.VerifyDKIM(srv.Messages()[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Println(results[0].Err == nil, errors.Is(results[0].Err, dkimtest.ErrNoKey))
+		}
+		verify() // no key registered yet
+
+		key, err := dkimtest.ParseKey("example.com", "app2026", pemFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.DKIMKeys().Add(key)
+		verify()
+	})
+	// Output:
+	// false true
+	// true false
+}
+
 // DeleteMessages forgets some messages, as a mailbox UI's delete button
 // would; the others, and the rejections, stay.
 func ExampleServer_DeleteMessages() {
