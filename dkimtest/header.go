@@ -9,7 +9,8 @@ import (
 // field is one header field as a DKIM verifier reads it: its lines, each
 // ending in CRLF (a bare LF counts as one), folding kept.
 type field struct {
-	raw string // "Name: value\r\n continued\r\n"
+	raw   string // "Name: value\r\n continued\r\n"
+	lines int    // how many lines raw has
 }
 
 // name is the field's name: what precedes the colon (the whole field if
@@ -25,9 +26,18 @@ var errNoBody = errors.New("the message has no blank line after its header")
 // splitMessage returns the header fields of data and the body after the
 // blank line, reading lines as go-msgauth does (net/textproto: a line
 // ends at LF, one CR before it is dropped; a line starting with a space or
-// tab continues the field before it).
+// tab continues the field before it). It costs time linear in the header:
+// each field is made once from its lines, not grown line by line.
 func splitMessage(data []byte) ([]field, []byte, error) {
 	var fields []field
+	var cur []byte // the field being read, lines ending in CRLF
+	reading := false
+	flush := func() {
+		if reading {
+			fields = append(fields, field{raw: string(cur), lines: bytes.Count(cur, []byte("\n"))})
+			cur, reading = cur[:0], false
+		}
+	}
 	for len(data) > 0 {
 		line, rest, found := bytes.Cut(data, []byte("\n"))
 		if !found {
@@ -36,14 +46,16 @@ func splitMessage(data []byte) ([]field, []byte, error) {
 		data = rest
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(line) == 0 {
+			flush()
 			return fields, data, nil
 		}
-		if len(fields) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			fields[len(fields)-1].raw += string(line) + "\r\n"
-			continue
+		if !reading || (line[0] != ' ' && line[0] != '\t') {
+			flush()
+			reading = true
 		}
-		fields = append(fields, field{raw: string(line) + "\r\n"})
+		cur = append(append(cur, line...), "\r\n"...)
 	}
+	flush()
 	return fields, nil, errNoBody
 }
 

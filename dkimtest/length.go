@@ -67,16 +67,24 @@ func verifyOwn(fields []field, body []byte, sig field, tags map[string]string, k
 	}
 	h := sha256.New()
 	relaxed := headerCan == "relaxed"
-	used := make([]bool, len(fields))
+	// Each listed name takes the lowest instance not taken yet (RFC 6376
+	// 5.4.2); a name with none left adds nothing. The instances of each
+	// name, last first, are found in one pass over the header.
+	instances := map[string][]int{}
 	for _, name := range splitList(tags["h"]) {
-		// Each listed name takes the lowest instance not taken yet
-		// (RFC 6376 5.4.2); a name with none left adds nothing.
-		for i := len(fields) - 1; i >= 0; i-- {
-			if !used[i] && strings.EqualFold(fields[i].name(), name) {
-				used[i] = true
-				h.Write([]byte(canonHeader(fields[i].raw, relaxed)))
-				break
-			}
+		instances[strings.ToLower(name)] = nil
+	}
+	for i := len(fields) - 1; i >= 0; i-- {
+		name := strings.ToLower(fields[i].name())
+		if list, ok := instances[name]; ok {
+			instances[name] = append(list, i)
+		}
+	}
+	for _, name := range splitList(tags["h"]) {
+		name = strings.ToLower(name)
+		if list := instances[name]; len(list) > 0 {
+			h.Write([]byte(canonHeader(fields[list[0]].raw, relaxed)))
+			instances[name] = list[1:]
 		}
 	}
 	h.Write([]byte(strings.TrimSuffix(canonHeader(withoutB(sig.raw), relaxed), "\r\n")))

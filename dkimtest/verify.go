@@ -32,6 +32,28 @@ var (
 	// ErrInvalid: the signature is malformed, or uses an algorithm or
 	// canonicalization verifiers refuse (rsa-sha1, for one).
 	ErrInvalid = errors.New("invalid signature")
+	// ErrTooLarge: the signature, a header field it signs, or its h=
+	// list is larger than dkimtest verifies (see [MaxFieldBytes]): the
+	// signature was not checked.
+	ErrTooLarge = errors.New("too large to verify")
+)
+
+// The limits of what [Verify] hands to the verifier. go-msgauth reads a
+// header field by appending each of its lines to what it read before, and
+// looks each h= name up over the whole header: time that grows with the
+// square of a field's lines and of the header. Real signatures are far
+// inside these limits; a hostile message past them gets [ErrTooLarge]
+// for the signatures it concerns, at once.
+const (
+	// MaxFieldBytes is the largest DKIM-Signature, or field it signs,
+	// verified.
+	MaxFieldBytes = 64 << 10
+	// MaxFieldLines is the most lines such a field may be folded into.
+	MaxFieldLines = 512
+	// MaxSignedFields is the most names a signature's h= may list.
+	MaxSignedFields = 128
+	// maxHandedBytes bounds the header handed to go-msgauth in all.
+	maxHandedBytes = 256 << 10
 )
 
 // ErrTooManySignatures is returned by [Verify] for a message with more
@@ -71,7 +93,7 @@ type Result struct {
 
 	// Err is nil when the signature verified; otherwise it wraps one of
 	// ErrNoKey, ErrBodyHash, ErrSignature, ErrExpired, ErrFromNotSigned,
-	// ErrBodyLength and ErrInvalid.
+	// ErrBodyLength, ErrInvalid and ErrTooLarge.
 	Err error
 }
 
@@ -128,10 +150,10 @@ func Verify(data []byte, ks *Keys) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dkimtest: %w", err)
 	}
-	var sigs []field
-	for _, f := range fields {
+	var sigs []sigField
+	for i, f := range fields {
 		if strings.EqualFold(f.name(), "DKIM-Signature") {
-			sigs = append(sigs, f)
+			sigs = append(sigs, sigField{f, i})
 		}
 	}
 	if len(sigs) == 0 {
@@ -141,34 +163,151 @@ func Verify(data []byte, ks *Keys) ([]Result, error) {
 	if len(sigs) > MaxSignatures {
 		sigs, tooMany = sigs[:MaxSignatures], fmt.Errorf("%w: %d, verified the first %d", ErrTooManySignatures, len(sigs), MaxSignatures)
 	}
-	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(data), &dkim.VerifyOptions{
+	from := fromDomain(fields)
+	results := make([]Result, len(sigs))
+	for i, sig := range sigs {
+		results[i] = describe(sig.field)
+		results[i].FromDomain = from
+		results[i].Aligned = align(results[i].Domain, from)
+	}
+	handed, handedSigs := handOver(fields, sigs, body, results)
+	if len(handedSigs) == 0 {
+		return results, tooMany
+	}
+	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(handed), &dkim.VerifyOptions{
 		LookupTXT:        ks.lookupTXT,
 		MaxVerifications: MaxSignatures,
 	})
 	if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
 		return nil, fmt.Errorf("dkimtest: %w", err)
 	}
-	if len(verifs) != len(sigs) {
+	if len(verifs) != len(handedSigs) {
 		// Cannot happen: both read the header the same way.
-		return nil, fmt.Errorf("dkimtest: go-msgauth found %d signatures, the header has %d", len(verifs), len(sigs))
+		return nil, fmt.Errorf("dkimtest: go-msgauth found %d signatures, %d were handed to it", len(verifs), len(handedSigs))
 	}
-	from := fromDomain(fields)
-	results := make([]Result, len(sigs))
-	for i, sig := range sigs {
-		r := describe(sig)
-		r.FromDomain = from
-		r.Aligned = align(r.Domain, from)
-		v := verifs[i]
+	for j, i := range handedSigs {
+		r, v := &results[i], verifs[j]
+		if r.Err != nil {
+			continue // ErrTooLarge: it signs a field that was not handed over
+		}
 		r.Time, r.Expiration = v.Time, v.Expiration
 		r.Err = reason(v.Err)
 		if r.BodyLength >= 0 && v.Err != nil && strings.Contains(v.Err.Error(), "insecure body length tag") {
 			// go-msgauth refuses every l= signature; it checked all
 			// the rest (tags, key, algorithms) before that refusal.
-			r.UnsignedBody, r.Err = verifyLength(fields, body, sig, ks)
+			r.UnsignedBody, r.Err = verifyLength(fields, body, sigs[i].field, ks)
 		}
-		results[i] = r
 	}
 	return results, tooMany
+}
+
+// sigField is a DKIM-Signature field and where it stands in the header.
+type sigField struct {
+	field
+	at int // index in the header's fields
+}
+
+// handOver returns what go-msgauth is given to verify: a message of the
+// signatures within the limits, the fields their h= lists name (for each
+// name, as many of its last instances as one signature lists it: no other
+// can be picked, RFC 6376 5.4.2) in their order, and the body. A
+// verifier reads nothing else, so the verdicts are those on the whole
+// message; the work is bounded by the limits, not by the message.
+//
+// The signatures past a limit get ErrTooLarge in results, and so does a
+// signature that signs a field past them (a DKIM-Signature among them).
+// handed holds the others' fields, in order; its i-th DKIM-Signature is
+// sigs[handedSigs[i]], and go-msgauth verifies every one of them.
+func handOver(fields []field, sigs []sigField, body []byte, results []Result) (handed []byte, handedSigs []int) {
+	too := func(f field) bool { return len(f.raw) > MaxFieldBytes || f.lines > MaxFieldLines }
+	sigOK := map[int]int{} // header index -> index in sigs, of the signatures within the limits
+	picks := map[string]int{} // the most instances of a lower-case name one signature picks
+	for i, sig := range sigs {
+		if too(sig.field) {
+			results[i].Err = fmt.Errorf("%w: the DKIM-Signature field has %d bytes in %d lines (dkimtest verifies up to %d bytes in %d lines)",
+				ErrTooLarge, len(sig.raw), sig.lines, MaxFieldBytes, MaxFieldLines)
+			continue
+		}
+		if n := len(results[i].HeaderKeys); n > MaxSignedFields {
+			results[i].Err = fmt.Errorf("%w: h= lists %d fields (dkimtest verifies signatures of up to %d)", ErrTooLarge, n, MaxSignedFields)
+			continue
+		}
+		sigOK[sig.at] = i
+		count := map[string]int{}
+		for _, k := range results[i].HeaderKeys {
+			count[strings.ToLower(k)]++
+		}
+		for k, n := range count {
+			picks[k] = max(picks[k], n)
+		}
+	}
+	// Which fields can be picked: the last picks[name] of each name.
+	keep := make([]bool, len(fields))
+	seen := map[string]int{}
+	unfit := map[string]string{} // a name with a pickable field that cannot be handed over: why
+	for i := len(fields) - 1; i >= 0; i-- {
+		name := strings.ToLower(fields[i].name())
+		if seen[name] >= picks[name] {
+			continue
+		}
+		seen[name]++
+		keep[i] = true
+		_, ok := sigOK[i]
+		switch {
+		case too(fields[i]):
+			unfit[name] = fmt.Sprintf("the signed field %s has %d bytes in %d lines (dkimtest verifies fields of up to %d bytes in %d lines)",
+				quote(fields[i].name()), len(fields[i].raw), fields[i].lines, MaxFieldBytes, MaxFieldLines)
+		case name == "dkim-signature" && !ok:
+			unfit[name] = "it signs a DKIM-Signature that dkimtest does not verify (too large, or past the first " + fmt.Sprint(MaxSignatures) + ")"
+		}
+	}
+	size := 0
+	for at, i := range sigOK {
+		for _, k := range results[i].HeaderKeys {
+			if why, ok := unfit[strings.ToLower(k)]; ok {
+				results[i].Err = fmt.Errorf("%w: %s", ErrTooLarge, why)
+				break
+			}
+		}
+		keep[at] = true
+	}
+	for i, f := range fields {
+		if keep[i] && fits(f, i, too, sigOK) {
+			size += len(f.raw)
+		}
+	}
+	if size > maxHandedBytes {
+		for _, i := range sigOK {
+			if results[i].Err == nil {
+				results[i].Err = fmt.Errorf("%w: the fields the signatures sign have %d bytes in all (dkimtest verifies up to %d)", ErrTooLarge, size, maxHandedBytes)
+			}
+		}
+		return nil, nil
+	}
+	handed = make([]byte, 0, size+2+len(body))
+	for i, f := range fields {
+		if !keep[i] || !fits(f, i, too, sigOK) {
+			continue
+		}
+		if j, ok := sigOK[i]; ok {
+			handedSigs = append(handedSigs, j)
+		}
+		handed = append(handed, f.raw...)
+	}
+	handed = append(handed, "\r\n"...)
+	return append(handed, body...), handedSigs
+}
+
+// fits reports whether field i can be handed to go-msgauth: within the
+// limits, and if a DKIM-Signature, one it is to verify.
+func fits(f field, i int, too func(field) bool, sigOK map[int]int) bool {
+	if too(f) {
+		return false
+	}
+	if _, ok := sigOK[i]; !ok && strings.EqualFold(f.name(), "DKIM-Signature") {
+		return false
+	}
+	return true
 }
 
 // describe reads what a signature says of itself; what it cannot read is

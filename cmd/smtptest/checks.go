@@ -64,7 +64,7 @@ type dkimJSON struct {
 	UnsignedBody     int64    `json:"unsigned_body,omitempty"` // octets of the body after l=
 	Verified         bool     `json:"verified"`
 	Error            string   `json:"error,omitempty"`
-	Reason           string   `json:"reason,omitempty"` // no-key, body-hash, signature, expired, from-not-signed, body-length, invalid
+	Reason           string   `json:"reason,omitempty"` // no-key, body-hash, signature, expired, from-not-signed, body-length, invalid, too-large
 	FromDomain       string   `json:"from_domain"`
 	Aligned          string   `json:"aligned"` // strict, relaxed, not aligned
 }
@@ -75,7 +75,7 @@ var dkimReasons = []struct {
 }{
 	{dkimtest.ErrNoKey, "no-key"}, {dkimtest.ErrBodyHash, "body-hash"}, {dkimtest.ErrSignature, "signature"},
 	{dkimtest.ErrExpired, "expired"}, {dkimtest.ErrFromNotSigned, "from-not-signed"},
-	{dkimtest.ErrBodyLength, "body-length"}, {dkimtest.ErrInvalid, "invalid"},
+	{dkimtest.ErrBodyLength, "body-length"}, {dkimtest.ErrInvalid, "invalid"}, {dkimtest.ErrTooLarge, "too-large"},
 }
 
 // dkim verifies m's DKIM signatures; [] if it has none.
