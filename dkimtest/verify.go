@@ -220,7 +220,7 @@ type sigField struct {
 // sigs[handedSigs[i]], and go-msgauth verifies every one of them.
 func handOver(fields []field, sigs []sigField, body []byte, results []Result) (handed []byte, handedSigs []int) {
 	too := func(f field) bool { return len(f.raw) > MaxFieldBytes || f.lines > MaxFieldLines }
-	sigOK := map[int]int{} // header index -> index in sigs, of the signatures within the limits
+	sigOK := map[int]int{}    // header index -> index in sigs, of the signatures within the limits
 	picks := map[string]int{} // the most instances of a lower-case name one signature picks
 	for i, sig := range sigs {
 		if too(sig.field) {
