@@ -19,6 +19,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -120,10 +121,21 @@ func Ignore(rules ...string) Option {
 	})
 }
 
+// The most problems Check lists: of one rule, and in all. A message with
+// a defect on every line is a few defects to fix, not millions of
+// problems; the problems past a limit are counted in one last problem of
+// rule "lint/truncated", whose Severity is the highest of those left out.
+const (
+	MaxPerRule  = 10
+	MaxProblems = 100
+)
+
 // Check reports what is wrong with one message: the bytes a client sent
 // after DATA, dot-unstuffed. The problems come in the order of the data
-// (message-wide ones, such as a missing Date, first). Check never panics,
-// never changes data, and costs time linear in len(data).
+// (message-wide ones, such as a missing Date, first), at most
+// [MaxPerRule] of one rule and [MaxProblems] in all, then the count of
+// the rest. Check never panics, never changes data, and costs time linear
+// in len(data) and memory linear in what it reports.
 func Check(data []byte, opts ...Option) []Problem {
 	var c checker
 	for _, o := range opts {
@@ -132,24 +144,34 @@ func Check(data []byte, opts ...Option) []Problem {
 		}
 	}
 	c.data = data
-	c.lineStarts = lineStarts(data)
 	c.checkLines()
 	c.checkEntity(0, len(data), "", 0)
+	c.numberLines()
 	slices.SortStableFunc(c.problems, func(a, b Problem) int { return a.Line - b.Line })
+	if c.left > 0 {
+		c.problems = append(c.problems, c.truncated())
+	}
 	return c.problems
 }
 
 // checker holds the state of one Check.
 type checker struct {
-	cfg        config
-	data       []byte
-	lineStarts []int // offset of each line's first byte
-	problems   []Problem
-	top        *entity // the top-level entity, once parsed
-	lastMedia  string  // the media type of the entity checked last
+	cfg       config
+	data      []byte
+	problems  []Problem
+	offs      []int   // the offset of each problem (-1: none), for numberLines
+	top       *entity // the top-level entity, once parsed
+	lastMedia string  // the media type of the entity checked last
+
+	// What the limits left out.
+	perRule map[string]int // problems of each rule, listed or not
+	left    int            // how many were left out
+	leftBy  map[string]int // of each rule
+	leftSev Severity       // the highest severity left out
 }
 
-// add records a problem of rule at offset off of the data (-1: none).
+// add records a problem of rule at offset off of the data (-1: none),
+// unless a limit leaves it out (it is counted then).
 func (c *checker) add(rule, part string, off int, format string, args ...any) {
 	if c.cfg.ignore[rule] {
 		return
@@ -159,31 +181,63 @@ func (c *checker) add(rule, part string, off int, format string, args ...any) {
 	if (rule == "header/message-id-missing" && c.cfg.bulk) || c.cfg.strict {
 		sev = Error
 	}
+	if c.perRule == nil {
+		c.perRule = map[string]int{}
+	}
+	c.perRule[rule]++
+	if c.perRule[rule] > MaxPerRule || len(c.problems) >= MaxProblems {
+		if c.leftBy == nil {
+			c.leftBy = map[string]int{}
+		}
+		c.left++
+		c.leftBy[rule]++
+		c.leftSev = max(c.leftSev, sev)
+		return
+	}
 	c.problems = append(c.problems, Problem{
-		Rule: rule, Severity: sev, Ref: r.Ref, Part: part, Line: c.lineOf(off),
+		Rule: rule, Severity: sev, Ref: r.Ref, Part: part,
 		Text: fmt.Sprintf(format, args...),
 	})
+	c.offs = append(c.offs, off)
 }
 
-// lineOf returns the 1-based line of offset off, or 0 for off < 0.
-func (c *checker) lineOf(off int) int {
-	if off < 0 {
-		return 0
+// truncated is the problem that counts what the limits left out.
+func (c *checker) truncated() Problem {
+	rules := make([]string, 0, len(c.leftBy))
+	for r := range c.leftBy {
+		rules = append(rules, r)
 	}
-	i, _ := slices.BinarySearch(c.lineStarts, off+1)
-	return i
+	slices.SortFunc(rules, func(a, b string) int { return c.leftBy[b] - c.leftBy[a] })
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d more problems not listed (lint lists %d of a rule, %d in all):", c.left, MaxPerRule, MaxProblems)
+	for i, r := range rules {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, " %d %s", c.leftBy[r], r)
+	}
+	r := ruleByID["lint/truncated"]
+	return Problem{Rule: r.ID, Severity: c.leftSev, Ref: r.Ref, Text: b.String()}
 }
 
-// lineStarts returns the offset of the first byte of each line (lines end
-// at LF).
-func lineStarts(data []byte) []int {
-	starts := []int{0}
-	for i, b := range data {
-		if b == '\n' && i+1 < len(data) {
-			starts = append(starts, i+1)
+// numberLines sets the Line of each problem from its offset, in one pass
+// over the data: the memory it takes is that of the problems, not of the
+// lines.
+func (c *checker) numberLines() {
+	order := make([]int, 0, len(c.offs))
+	for i, off := range c.offs {
+		if off >= 0 {
+			order = append(order, i)
 		}
 	}
-	return starts
+	slices.SortFunc(order, func(a, b int) int { return c.offs[a] - c.offs[b] })
+	line, pos := 1, 0
+	for _, i := range order {
+		off := min(c.offs[i], len(c.data))
+		line += bytes.Count(c.data[pos:off], []byte("\n"))
+		pos = off
+		c.problems[i].Line = line
+	}
 }
 
 // quote shows b for a person: cut to 60 bytes, control characters and

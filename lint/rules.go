@@ -68,6 +68,8 @@ var Rules = []Rule{
 	{"dkim/missing", Error, "RFC 6376 3.5", "BulkSender: no DKIM-Signature (Gmail and Yahoo require one)"},
 	{"dkim/not-aligned", Error, "RFC 7489 3.1", "BulkSender: no DKIM signature (with DKIMKeys: none that verified) by a domain aligned with From"},
 	{"dkim/unsigned-field", Error, "RFC 8058 4", "BulkSender: no aligned DKIM signature signs From and the List-Unsubscribe and List-Unsubscribe-Post present"},
+
+	{"lint/truncated", Warning, "smtptest lint", "the problems past MaxPerRule of one rule or MaxProblems in all, counted (its severity is the highest of those left out)"},
 }
 
 // ruleByID finds a rule by its id.
