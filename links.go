@@ -46,14 +46,18 @@ func (m *Message) Links() ([]string, error) {
 var textURL = regexp.MustCompile(`(?i)\b(?:https?://|mailto:)[^\s<>"]+`)
 
 // trimURL drops what follows a URL in prose: a closing punctuation mark,
-// or a bracket the URL did not open.
+// or a bracket the URL did not open. The brackets are counted once, so
+// the time is linear however many marks follow.
 func trimURL(u string) string {
+	// Only closing marks are trimmed: the opening ones counted stay.
+	opened := map[byte]int{')': strings.Count(u, "("), ']': strings.Count(u, "[")}
+	closed := map[byte]int{')': strings.Count(u, ")"), ']': strings.Count(u, "]")}
 	for len(u) > 0 {
 		last := u[len(u)-1]
 		switch {
 		case strings.IndexByte(".,;:!?'", last) >= 0:
-		case last == ')' && strings.Count(u, "(") < strings.Count(u, ")"):
-		case last == ']' && strings.Count(u, "[") < strings.Count(u, "]"):
+		case (last == ')' || last == ']') && opened[last] < closed[last]:
+			closed[last]--
 		default:
 			return u
 		}

@@ -3,9 +3,11 @@ package smtptest_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/growth"
 )
 
 func TestLinks(t *testing.T) {
@@ -44,4 +46,18 @@ func TestLinks(t *testing.T) {
 	if _, err := bad.Links(); err == nil || errors.Is(err, smtptest.ErrNoPart) {
 		t.Errorf("unreadable body: %v", err)
 	}
+}
+
+// TestLinksGrowLinearly: a URL followed by a long run of closing
+// brackets (trimming them counted the brackets again for each one: 400 KB
+// took 3 s).
+func TestLinksGrowLinearly(t *testing.T) {
+	growth.Linear(t, func(n int) []byte {
+		return []byte("Subject: x\r\n\r\nsee (https://example.com/a" + strings.Repeat(")", n) + "\r\n")
+	}, func(data []byte) {
+		links, err := (&smtptest.Message{Data: data}).Links()
+		if err != nil || len(links) != 1 || links[0] != "https://example.com/a" {
+			t.Errorf("Links() = %q, %v", links, err)
+		}
+	})
 }
