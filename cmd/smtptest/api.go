@@ -31,7 +31,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard
 	mb := newMailbox(srv, ch, h)
 	faults.changed = func() { h.publishJSON("faults", struct{}{}) }
 	mailpitRoutes(mux, srv, mb, faults)
-	uiRoutes(mux, srv, mb, h, ch)
+	uiRoutes(mux, srv, mb, h, ch, newLinkChecker(srv.Addr(), guard.listen))
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, summaries(srv.Summaries()))
 	})

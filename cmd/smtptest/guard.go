@@ -17,6 +17,7 @@ import (
 // from another origin are not refused here: browsers do not let the page
 // see the answer, as the API sends no CORS headers.
 type hostGuard struct {
+	listen     string          // the address the API listens on
 	names      map[string]bool // host names and addresses that are this server
 	anyAddress bool            // listening on all interfaces: any IP address is
 }
@@ -24,7 +25,7 @@ type hostGuard struct {
 // newHostGuard allows the loopback names and the host of the address the
 // API listens on.
 func newHostGuard(listen string) *hostGuard {
-	g := &hostGuard{names: map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true}}
+	g := &hostGuard{listen: listen, names: map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true}}
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
 		host = listen

@@ -177,6 +177,18 @@ WEB UI
     search, up and down (or j and k) to move, Enter to open, Delete to
     delete, left and right between tabs.
 
+    A link's "Check" fetches that link, and only a link of that message,
+    http or https: a HEAD request (GET only if the server answers HEAD
+    with 405 or 501, as GET may use up a one-time link), without the
+    link's user:password, following at most 5 redirects, reading at most
+    1 MiB, for at most 10 s, with no proxy. Links to loopback (the apps
+    under test) are fetched; these are refused, judged on the address
+    dialled after DNS and after each redirect: link-local addresses (cloud
+    metadata services such as 169.254.169.254), private and shared
+    addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 with AWS's
+    fd00:ec2::254), multicast, broadcast, unspecified, and smtptest's own
+    SMTP and HTTP listeners.
+
 MAILPIT API
     With -http, the server also answers the core of Mailpit's REST API v1,
     with Mailpit's paths, status codes and JSON, so that Mailpit's clients

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -71,7 +69,7 @@ func (it item) ui() uiItem {
 }
 
 // uiRoutes adds the UI and what only it uses to mux.
-func uiRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, h *hub, ch *checks) {
+func uiRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, h *hub, ch *checks, lc *linkChecker) {
 	static, _ := fs.Sub(uiFiles, "ui")
 	files := http.FileServerFS(static)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -142,7 +140,7 @@ func uiRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, h *hub, ch 
 		// Links open a new window, not the frame.
 		io.WriteString(w, `<base target="_blank">`+linkCIDs(htmlBody, m.ID, append(inline, attachments...)))
 	})
-	mux.HandleFunc("POST /api/ui/messages/{id}/links/check", linkCheckHandler(srv))
+	mux.HandleFunc("POST /api/ui/messages/{id}/links/check", linkCheckHandler(srv, lc))
 	mux.HandleFunc("GET /api/ui/stream", streamHandler(mb, h))
 }
 
@@ -162,19 +160,10 @@ func uiHeaders(w http.ResponseWriter) {
 }
 
 // linkCheckHandler answers POST /api/ui/messages/{id}/links/check with
-// {"url": ...}: a GET of that URL, which must be one of the message's
-// links (the server fetches nothing else), with a timeout; the status, or
+// {"url": ...}: lc's check of that URL, which must be one of the message's
+// http or https links (the server fetches nothing else): the status, or
 // why there is none.
-func linkCheckHandler(srv *smtptest.Server) http.HandlerFunc {
-	client := &http.Client{
-		Timeout: 10 * time.Second,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("more than 5 redirects")
-			}
-			return nil
-		},
-	}
+func linkCheckHandler(srv *smtptest.Server, lc *linkChecker) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		m, ok := message(w, r, srv)
 		if !ok {
@@ -192,21 +181,7 @@ func linkCheckHandler(srv *smtptest.Server) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "not an http or https link of this message")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), client.Timeout)
-		defer cancel()
-		get, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
-		if err != nil {
-			writeJSON(w, http.StatusOK, map[string]any{"error": err.Error()})
-			return
-		}
-		resp, err := client.Do(get)
-		if err != nil {
-			writeJSON(w, http.StatusOK, map[string]any{"error": err.Error()})
-			return
-		}
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		writeJSON(w, http.StatusOK, map[string]any{"status": resp.StatusCode, "text": resp.Status, "url": resp.Request.URL.String()})
+		writeJSON(w, http.StatusOK, lc.check(r.Context(), req.URL))
 	}
 }
 

@@ -122,7 +122,7 @@ const tabs = {
         result.className = "result";
         try {
           const r = JSON.parse(await send("POST", `/api/ui/messages/${m.id}/links/check`, { url }));
-          result.textContent = r.error ? r.error : r.text;
+          result.textContent = r.error ? r.error : r.text + (r.method === "GET" ? " (by GET: HEAD was refused)" : "");
           result.className = "result " + (r.error || r.status >= 400 ? "error" : "ok");
         } catch (err) {
           result.textContent = err.message;
