@@ -54,28 +54,19 @@ func (m *Message) Entity() (*message.Entity, error) {
 }
 
 // Header parses the message's top-level header. Header field names are
-// case-insensitive: h.Get("x-mailer") finds "X-Mailer".
+// case-insensitive: h.Get("x-mailer") finds "X-Mailer". The header is
+// the caller's to change; a message the server recorded is parsed once
+// for all calls.
 func (m *Message) Header() (mail.Header, error) {
-	e, err := m.Entity()
-	if e == nil {
-		return mail.Header{}, err
-	}
-	return mail.Header{Header: e.Header}, nil
+	h, err := m.parsedHeader()
+	return mail.Header{Header: h.Copy()}, err
 }
 
 // Subject returns the Subject header field, RFC 2047 encoded words decoded
 // to UTF-8; "" if there is none. If an encoded word cannot be decoded, it
 // returns the raw field and the error.
 func (m *Message) Subject() (string, error) {
-	h, err := m.Header()
-	if err != nil {
-		return "", err
-	}
-	s, err := h.Subject()
-	if err != nil {
-		return s, fmt.Errorf("smtptest: decode Subject: %w", err)
-	}
-	return s, nil
+	return m.parsedSubject()
 }
 
 // TextBody returns the message's plain-text body, decoded to UTF-8 from its

@@ -60,6 +60,8 @@ type Message struct {
 	RcptOptions []smtp.RcptOptions
 
 	Received time.Time // when the server finished reading the message
+
+	view *view // what the accessors parsed, shared by them; nil for a Message made by hand
 }
 
 // TLSInfo describes the TLS session a message came over.
@@ -426,6 +428,7 @@ func (m *Message) clone() *Message {
 	c := *m
 	c.To = slices.Clone(m.To)
 	c.Data = slices.Clone(m.Data)
+	c.view = newView(c.Data)
 	if m.TLS != nil {
 		t := *m.TLS
 		c.TLS = &t
