@@ -412,7 +412,7 @@ func unsubscribeLinks(v string) ([]string, string) {
 // number of parts (a regular expression per part took 105 s for 8,000
 // parts and 1 MiB of HTML).
 func linkCIDs(htmlBody string, id int, parts []mpAttachment) string {
-	const maxID = 998 // a Content-ID is at most a line: longer ones are not linked
+	const maxID = 998          // a Content-ID is at most a line: longer ones are not linked
 	ids := map[string]string{} // lower-case Content-ID -> PartID; the first part wins
 	for _, p := range parts {
 		if k := asciiLower(p.ContentID); k != "" && len(k) <= maxID {
