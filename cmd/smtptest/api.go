@@ -123,18 +123,40 @@ func waitHandler(srv *smtptest.Server, mb *mailbox) http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		if s := strings.TrimSpace(r.URL.Query().Get("query")); s != "" {
-			q := parseQuery(s, mpZone(r))
+			q, err := parseQuery(s, mpZone(r))
+			if err != nil {
+				writeError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+			// Each message is matched once, when the wait first sees
+			// it, not the whole store again for every new one.
+			judged := map[int]bool{}   // message ID -> matched
+			byRead := q.byReadStatus() // is:read changes: judged anew each time
 			for {
 				// Count first, then look: a message that arrives in
 				// between is seen now or wakes the wait below.
 				seen, _ := srv.WaitForMessageCount(ctx, 0)
-				matched := mb.search(q)
+				var matched []int
+				for _, sum := range srv.Summaries() {
+					ok, done := judged[sum.ID]
+					if !done || byRead {
+						if it, found := mb.item(sum.ID); found {
+							fields := it.search
+							fields.read = it.read
+							ok = q.matches(&fields)
+						}
+						judged[sum.ID] = ok
+					}
+					if ok {
+						matched = append(matched, sum.ID)
+					}
+				}
 				if len(matched) >= count {
-					writeJSON(w, http.StatusOK, summariesOf(srv, ids(matched)))
+					writeJSON(w, http.StatusOK, summariesOf(srv, matched))
 					return
 				}
 				if _, err := srv.WaitForMessageCount(ctx, seen+1); err != nil {
-					writeJSON(w, http.StatusRequestTimeout, summariesOf(srv, ids(matched)))
+					writeJSON(w, http.StatusRequestTimeout, summariesOf(srv, matched))
 					return
 				}
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -114,7 +113,12 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 		var targets []int
 		switch {
 		case req.Search != "":
-			targets = ids(mb.search(parseQuery(req.Search, mpZone(r))))
+			q, err := strictQuery(req.Search, mpZone(r))
+			if err != nil {
+				mpError(w, err.Error())
+				return
+			}
+			targets = ids(mb.search(q))
 		case len(req.IDs) == 0:
 			targets = ids(mb.list())
 		default:
@@ -125,15 +129,17 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 	})
 	mux.HandleFunc("DELETE /api/v1/messages", func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ IDs []string }
-		// As Mailpit: no body, a body that does not parse, or no IDs
-		// deletes every message; but not one cut off at the limit.
+		// As Mailpit documents it: no body, or no IDs ({} or
+		// {"IDs": []}), deletes every message. A body that does not
+		// parse (cut short, say) is refused: it never means "all".
 		err := decodeJSON(w, r, &req)
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			mpError(w, err.Error())
+		switch {
+		case err == io.EOF: // no body
+		case err != nil:
+			mpError(w, "the body is not {\"IDs\": [...]}: "+err.Error()+" (nothing was deleted)")
 			return
 		}
-		if err != nil || len(req.IDs) == 0 {
+		if len(req.IDs) == 0 {
 			mb.delete(ids(mb.list()))
 		} else {
 			mb.delete(numbers(req.IDs))
@@ -141,7 +147,7 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 		mpOK(w)
 	})
 	mux.HandleFunc("DELETE /api/v1/search", func(w http.ResponseWriter, r *http.Request) {
-		q, ok := mpQuery(w, r)
+		q, ok := mpQueryWith(w, r, strictQuery)
 		if !ok {
 			return
 		}
@@ -326,12 +332,23 @@ func mpPage(w http.ResponseWriter, r *http.Request, all, matched []item) {
 // mpQuery reads the query parameter of a search, or answers 400 as
 // Mailpit does when there is none.
 func mpQuery(w http.ResponseWriter, r *http.Request) (query, bool) {
+	return mpQueryWith(w, r, parseQuery)
+}
+
+// mpQueryWith is mpQuery with the parser given (strictQuery for a
+// deletion).
+func mpQueryWith(w http.ResponseWriter, r *http.Request, parse func(string, *time.Location) (query, error)) (query, bool) {
 	s := strings.TrimSpace(r.URL.Query().Get("query"))
 	if s == "" {
 		mpError(w, "Error: no search query")
 		return nil, false
 	}
-	return parseQuery(s, mpZone(r)), true
+	q, err := parse(s, mpZone(r))
+	if err != nil {
+		mpError(w, err.Error())
+		return nil, false
+	}
+	return q, true
 }
 
 // mpZone is the time zone of the request's tz parameter (local time if
@@ -351,7 +368,12 @@ func mpMessageOf(w http.ResponseWriter, r *http.Request, mb *mailbox, id string)
 	if id == "latest" {
 		items := mb.list()
 		if s := strings.TrimSpace(r.URL.Query().Get("query")); s != "" {
-			items = mb.search(parseQuery(s, mpZone(r)))
+			q, err := parseQuery(s, mpZone(r))
+			if err != nil {
+				mpError(w, err.Error())
+				return nil, false
+			}
+			items = mb.search(q)
 		}
 		if len(items) == 0 {
 			w.Header().Set("Content-Type", "text/plain")

@@ -387,10 +387,33 @@ func TestMailpitHostileRequests(t *testing.T) {
 	if code, _, _ := c.do("PUT", "/api/v1/chaos", `{}`, "Sec-Fetch-Site", "cross-site"); code != http.StatusForbidden {
 		t.Errorf("a cross-site PUT: %d", code)
 	}
+	// Odd input never means "all": Mailpit deletes every message for a
+	// query that parses to nothing and for a body cut short.
+	for _, q := range []string{`"`, `to:`, `subject:`, `,`, `before:xyz`, `"" to:`} {
+		if code, b, _ := c.do("DELETE", "/api/v1/search?query="+urlq(q), ""); code != http.StatusBadRequest || !strings.Contains(b, "nothing was changed") {
+			t.Errorf("DELETE /api/v1/search?query=%s: %d %q", q, code, b)
+		}
+		if code, b, _ := c.do("PUT", "/api/v1/messages", fmt.Sprintf(`{"Search": %q, "Read": true}`, q)); code != http.StatusBadRequest {
+			t.Errorf("PUT read status by search %s: %d %q", q, code, b)
+		}
+	}
+	for _, body := range []string{`{"IDs":["1"`, `{"IDs":`, `{`, `[`, `"IDs"`, `{"IDs": "1"}`} {
+		if code, b, _ := c.do("DELETE", "/api/v1/messages", body); code != http.StatusBadRequest || !strings.Contains(b, "nothing was deleted") {
+			t.Errorf("DELETE /api/v1/messages %s: %d %q", body, code, b)
+		}
+	}
+	if code, b, _ := c.do("GET", "/api/v1/search?query="+urlq(strings.Repeat("-x ", 4000)), ""); code != http.StatusBadRequest || !strings.Contains(b, "at most") {
+		t.Errorf("a search of 4,000 terms: %d %q", code, b)
+	}
 	var l mpList
 	c.json("GET", "/api/v1/messages", "", &l)
 	if len(l.Messages) != 3 {
 		t.Errorf("something was deleted: %v", l.ids())
+	}
+	c.ok("DELETE", "/api/v1/messages", `{}`) // explicit: every message, as Mailpit documents
+	c.json("GET", "/api/v1/messages", "", &l)
+	if len(l.Messages) != 0 {
+		t.Errorf("DELETE {} left %v", l.ids())
 	}
 }
 

@@ -197,7 +197,9 @@ MAILPIT API
         GET    /api/v1/messages?start=&limit=  newest first, 50 a page (limit=0: all)
         PUT    /api/v1/messages                read status: {"IDs":[...],"Read":true},
                                                or {"Search":"...","Read":false}, or all
-        DELETE /api/v1/messages                {"IDs":[...]}; no IDs: every message
+        DELETE /api/v1/messages                {"IDs":[...]}; no body, {} or no IDs:
+                                               every message (a body that does not
+                                               parse: 400, nothing deleted)
         GET    /api/v1/search?query=&start=&limit=&tz=
         DELETE /api/v1/search?query=
         GET    /api/v1/message/{ID}            the message (marks it read); ID may be
@@ -212,6 +214,10 @@ MAILPIT API
     syntax is Mailpit's: to: from: cc: bcc: reply-to: addressed: subject:
     message-id: tag: is:read is:unread has:attachment has:inline before:
     after: larger: smaller:, "quoted phrases", free text; - or ! negates.
+    A search has at most 32 terms and 4 KiB (400 beyond). Unlike Mailpit,
+    a DELETE or a read-status change by a search that selects by nothing
+    once parsed ("\"", "to:", ",") or has a filter it cannot read
+    (before:xyz) is refused with 400 and changes nothing, never "all".
     Chaos triggers (Sender at MAIL, Recipient at RCPT, Authentication at
     AUTH; ErrorCode, Probability 0-100) are faults like the others: they
     show in /api/faults, -seed replays them, and GET /api/v1/chaos reports

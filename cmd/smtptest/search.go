@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -51,13 +52,51 @@ type searchable struct {
 	size                       int
 }
 
+// The limits of a query: its cost is its terms times the text searched
+// (4,000 negated terms over 20 MB took 25 s). Past them it is refused.
+const (
+	maxQueryBytes = 4 << 10
+	maxQueryTerms = 32
+)
+
 // parseQuery reads a search; loc is the time zone of dates without one.
 // Filters whose value does not parse (a date, a size) are left out, as
-// Mailpit leaves them out.
-func parseQuery(s string, loc *time.Location) query {
-	var q query
-	for _, w := range splitQuery(s) {
+// Mailpit leaves them out. The error says which limit the query is past.
+func parseQuery(s string, loc *time.Location) (query, error) {
+	q, _, err := parseQueryWords(s, loc)
+	return q, err
+}
+
+// strictQuery is parseQuery for a query that changes what it selects
+// (DELETE /api/v1/search, marking read): a query that selects by nothing
+// would select every message, so one that is empty once parsed (`"`,
+// `to:`, `,`) or has a filter that does not parse (`before:xyz`) is an
+// error, never "all".
+func strictQuery(s string, loc *time.Location) (query, error) {
+	q, ignored, err := parseQueryWords(s, loc)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(ignored) > 0:
+		return nil, fmt.Errorf("the search %q has filters without a usable value: %s (nothing was changed)", s, strings.Join(ignored, ", "))
+	case len(q) == 0:
+		return nil, fmt.Errorf("the search %q has no terms once parsed: it would select every message (nothing was changed)", s)
+	}
+	return q, nil
+}
+
+// parseQueryWords reads a search and returns the words it left out.
+func parseQueryWords(s string, loc *time.Location) (q query, ignored []string, err error) {
+	if len(s) > maxQueryBytes {
+		return nil, nil, fmt.Errorf("the search is %d bytes; at most %d are taken", len(s), maxQueryBytes)
+	}
+	words := splitQuery(s)
+	if len(words) > maxQueryTerms {
+		return nil, nil, fmt.Errorf("the search has %d terms; at most %d are taken", len(words), maxQueryTerms)
+	}
+	for _, w := range words {
 		if cleanString(w) == "" {
+			ignored = append(ignored, strconv.Quote(w))
 			continue
 		}
 		t := term{}
@@ -73,13 +112,15 @@ func parseQuery(s string, loc *time.Location) query {
 				t.value = value // Mailpit does not clean a subject
 			}
 			if t.value == "" {
-				continue // "to:" alone filters nothing
+				ignored = append(ignored, strconv.Quote(w)) // "to:" alone filters nothing
+				continue
 			}
 		case lw == "is:read" || lw == "is:unread" || lw == "is:tagged" || lw == "has:attachment" || lw == "has:attachments" || lw == "has:inline" || lw == "has:inlines":
 			t.field, t.value = field, strings.TrimSuffix(value, "s")
 		case hasField && (field == "before" || field == "after"):
 			when, ok := parseWhen(cleanString(value), loc)
 			if !ok {
+				ignored = append(ignored, strconv.Quote(w))
 				continue
 			}
 			t.field, t.when = field, when
@@ -90,7 +131,18 @@ func parseQuery(s string, loc *time.Location) query {
 		}
 		q = append(q, t)
 	}
-	return q
+	return q, ignored, nil
+}
+
+// byReadStatus reports whether q selects by read status (is:read,
+// is:unread), which changes while the message does not.
+func (q query) byReadStatus() bool {
+	for _, t := range q {
+		if t.field == "is" {
+			return true
+		}
+	}
+	return false
 }
 
 // matches reports whether m satisfies every term of q.

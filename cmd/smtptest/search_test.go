@@ -93,7 +93,10 @@ func TestQueryMatches(t *testing.T) {
 		{"welcome to:bob has:inline", false},
 		{"to:", true}, // an empty filter filters nothing
 	} {
-		q := parseQuery(c.q, time.UTC)
+		q, err := parseQuery(c.q, time.UTC)
+		if err != nil {
+			t.Fatalf("%q: %v", c.q, err)
+		}
 		if c.q == "larger:lots" {
 			// Not a size, so Mailpit searches the text for "larger:lots".
 			if len(q) != 1 || q[0].field != "" || q.matches(m) {
@@ -107,7 +110,7 @@ func TestQueryMatches(t *testing.T) {
 	}
 	// The time zone of dates without one.
 	ny, err := time.LoadLocation("America/New_York")
-	if err == nil && !parseQuery(`before:"2026-12-01 06:00"`, ny).matches(m) {
+	if q, _ := parseQuery(`before:"2026-12-01 06:00"`, ny); err == nil && !q.matches(m) {
 		t.Error("before: in America/New_York: 06:00 there is 11:00 UTC, after the message")
 	}
 }
@@ -147,5 +150,33 @@ func TestCleanStringIsMailpits(t *testing.T) {
 		if got, want := cleanString(c), mailpitClean(c); got != want {
 			t.Errorf("cleanString(%q) = %q, Mailpit's %q", c, got, want)
 		}
+	}
+}
+
+// TestStrictQuery: a query that changes what it selects is refused when
+// it would select by nothing (Mailpit deletes everything then) or has a
+// filter it cannot read; a query past the limits is refused everywhere.
+func TestStrictQuery(t *testing.T) {
+	for _, s := range []string{`"`, `to:`, `subject:`, `,`, `before:xyz`, `after:`, `to:bob before:xyz`, `"" ""`} {
+		if q, err := strictQuery(s, time.UTC); err == nil {
+			t.Errorf("strictQuery(%q) = %+v; want an error", s, q)
+		}
+		if _, err := parseQuery(s, time.UTC); err != nil {
+			t.Errorf("parseQuery(%q): %v; a search reads it as Mailpit does", s, err)
+		}
+	}
+	for _, s := range []string{`to:bob`, `-subject:x`, `is:read`, `welcome`, `before:2026-12-01`} {
+		if q, err := strictQuery(s, time.UTC); err != nil || len(q) == 0 {
+			t.Errorf("strictQuery(%q) = %+v, %v", s, q, err)
+		}
+	}
+	long := strings.Repeat("-x ", maxQueryTerms+1)
+	for _, s := range []string{long, strings.Repeat("x", maxQueryBytes+1)} {
+		if _, err := parseQuery(s, time.UTC); err == nil {
+			t.Errorf("parseQuery of %d bytes: no error", len(s))
+		}
+	}
+	if _, err := parseQuery(strings.Repeat("-x ", maxQueryTerms), time.UTC); err != nil {
+		t.Errorf("%d terms: %v", maxQueryTerms, err)
 	}
 }

@@ -87,7 +87,12 @@ func uiRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, h *hub, ch 
 	mux.HandleFunc("GET /api/ui/messages", func(w http.ResponseWriter, r *http.Request) {
 		items := mb.list()
 		if s := strings.TrimSpace(r.URL.Query().Get("query")); s != "" {
-			items = filter(items, parseQuery(s, mpZone(r)))
+			q, err := parseQuery(s, mpZone(r))
+			if err != nil {
+				writeError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+			items = filter(items, q)
 		}
 		out := make([]uiItem, len(items))
 		for i, it := range items {
