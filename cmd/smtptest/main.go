@@ -216,7 +216,7 @@ MAILPIT API
     after: larger: smaller:, "quoted phrases", free text; - or ! negates.
     A search has at most 32 terms and 4 KiB (400 beyond). Unlike Mailpit,
     a DELETE or a read-status change by a search that selects by nothing
-    once parsed ("\"", "to:", ",") or has a filter it cannot read
+    once parsed (a lone quote, "to:", ",") or has a filter it cannot read
     (before:xyz) is refused with 400 and changes nothing, never "all".
     Chaos triggers (Sender at MAIL, Recipient at RCPT, Authentication at
     AUTH; ErrorCode, Probability 0-100) are faults like the others: they
