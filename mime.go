@@ -54,17 +54,17 @@ func (m *Message) Entity() (*message.Entity, error) {
 }
 
 // Header parses the message's top-level header. Header field names are
-// case-insensitive: h.Get("x-mailer") finds "X-Mailer". The header is
-// the caller's to change; a message the server recorded is parsed once
-// for all calls.
+// case-insensitive: h.Get("x-mailer") finds "X-Mailer". Each call
+// parses anew, and the header is the caller's to change.
 func (m *Message) Header() (mail.Header, error) {
 	h, err := m.parsedHeader()
-	return mail.Header{Header: h.Copy()}, err
+	return mail.Header{Header: h}, err
 }
 
 // Subject returns the Subject header field, RFC 2047 encoded words decoded
 // to UTF-8; "" if there is none. If an encoded word cannot be decoded, it
-// returns the raw field and the error.
+// returns the raw field and the error. A message the server recorded
+// (and each copy of it) is parsed for it once.
 func (m *Message) Subject() (string, error) {
 	return m.parsedSubject()
 }

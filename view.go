@@ -11,9 +11,9 @@ import (
 )
 
 // view holds what the accessors parsed of one message, so that a message
-// the server made (and each copy it hands out) is parsed at most once by
-// all of them together, however often they are called: a list of many
-// messages with big headers costs one parse of each, not one per list.
+// the server made (and each copy it hands out) is parsed at most once for
+// it, however often it is asked: a list of many messages with big headers
+// costs one parse of each, not one per list.
 // It is made empty with the message and filled on first use; a message
 // nobody reads costs nothing. Every field is written once, under its
 // sync.Once, and only read after: concurrent readers are safe.
@@ -24,11 +24,6 @@ import (
 type view struct {
 	data []byte // the Data this view describes
 
-	header struct {
-		once sync.Once
-		h    message.Header
-		err  error
-	}
 	subject struct {
 		once sync.Once
 		s    string
@@ -65,15 +60,11 @@ func parseHeader(data []byte) (message.Header, error) {
 	return e.Header, nil
 }
 
-// parsedHeader is the message's header, parsed once if m has a view. The
-// caller must not change it (Header hands out a copy).
+// parsedHeader is the message's header. It is parsed anew each time: a
+// header kept parsed would cost more memory than the message it comes
+// from (what is kept is what is small and asked for often).
 func (m *Message) parsedHeader() (message.Header, error) {
-	v := m.cached()
-	if v == nil {
-		return parseHeader(m.Data)
-	}
-	v.header.once.Do(func() { v.header.h, v.header.err = parseHeader(v.data) })
-	return v.header.h, v.header.err
+	return parseHeader(m.Data)
 }
 
 // parsedSubject is the decoded Subject, made once if m has a view.
