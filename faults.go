@@ -86,10 +86,11 @@ const maxReplyText = 512 - len("\r\n") - len("550 ") - len("5.999.999 ")
 
 // Validate reports what is wrong with f, if anything: a Stage that is not
 // one of the named stages, a Reply code that is not 4xx or 5xx, a line of
-// Reply text longer than a reply line allows (496 bytes) or with a control
-// character, both Reply and Drop, nothing to do, a Rate outside [0, 1] (or
-// NaN), a negative Delay, Times or AfterBytes, AfterBytes without Drop at
-// StageData, a Match at a stage without argument, or a malformed glob.
+// Reply text longer than a reply line allows (496 bytes), with a control
+// character or not ASCII, both Reply and Drop, nothing to do, a Rate
+// outside [0, 1] (or NaN), a negative Delay, Times or AfterBytes,
+// AfterBytes without Drop at StageData, a Match at a stage without
+// argument, or a malformed glob.
 func (f Fault) Validate() error {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -115,6 +116,8 @@ func (f Fault) Validate() error {
 				add("a line of Reply text is %d bytes, more than the %d a reply line leaves (RFC 5321 4.5.3.1.5)", len(line), maxReplyText)
 			case containsControl(line):
 				add("control character in Reply text %q", line)
+			case !isASCII(line):
+				add("non-ASCII Reply text %q: a reply is ASCII (RFC 5321 2.4)", line)
 			}
 		}
 	}

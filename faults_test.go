@@ -389,6 +389,7 @@ func TestInvalidFaults(t *testing.T) {
 		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: strings.Repeat("x", 497)}}, "a line of Reply text is 497 bytes, more than the 496"},
 		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: "ok\n" + strings.Repeat("x", 64<<10)}}, "a line of Reply text is 65536 bytes"},
 		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: "no\rinjection"}}, "control character"},
+		{smtptest.Fault{Stage: smtptest.StageRcpt, Reply: &gosmtp.SMTPError{Code: 550, Message: "bo\xc3\xaete pleine"}}, "non-ASCII Reply text"},
 		{smtptest.Fault{Stage: smtptest.StageRcpt, Drop: true, Times: -1}, "negative"},
 		{smtptest.Fault{Stage: smtptest.StageMail, Drop: true, AfterBytes: 10}, "AfterBytes needs Drop at StageData"},
 		{smtptest.Fault{Stage: smtptest.StageQuit, Match: "x", Drop: true}, `Match "x" at QUIT, which has no argument`},

@@ -137,25 +137,38 @@ func (s *Server) callHook(c *conn, name string, def *smtp.SMTPError, hook func()
 }
 
 // replyText makes s safe to send as reply text: CR and other control
-// characters become spaces, a newline starts a new reply line. An empty
-// text becomes def.
+// characters become spaces, a newline starts a new reply line, and a
+// character that is not ASCII becomes "?". An empty (or all white space)
+// s gives def.
 func replyText(s, def string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return def
 	}
-	if !containsControl(s) {
+	if !containsControl(s) && isASCII(s) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if r == '\n' {
+		switch {
+		case r == '\n':
 			return r
-		}
-		if r < ' ' || r == 0x7f {
+		case r < ' ' || r == 0x7f:
 			return ' '
+		case r > 0x7f:
+			return '?' // a reply is ASCII (RFC 5321 2.4); a client may choke on 8-bit bytes
 		}
 		return r
 	}, s)
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] > 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // hookTracker follows the user code the server runs (hooks, and the

@@ -56,6 +56,12 @@ func TestHookReplies(t *testing.T) {
 			wantCode: 550, wantText: "5.1.1 no such user",
 		},
 		{
+			name:     "recipient error text not ASCII",
+			hooks:    smtptest.Hooks{ValidateRecipient: func(string) error { return errors.New("boîte pleine \xff") }},
+			stage:    smtptest.StageRcpt,
+			wantCode: 550, wantText: "5.1.1 bo?te pleine ?",
+		},
+		{
 			name:     "recipient SMTPError without enhanced code",
 			hooks:    smtptest.Hooks{ValidateRecipient: func(string) error { return &gosmtp.SMTPError{Code: 552, Message: "mailbox full"} }},
 			stage:    smtptest.StageRcpt,

@@ -81,7 +81,12 @@ func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusCreated, faults.add(spec, f))
+		item, err := faults.add(spec, f)
+		if err != nil {
+			writeError(w, http.StatusTooManyRequests, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusCreated, item)
 	})
 	mux.HandleFunc("DELETE /api/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.Atoi(r.PathValue("id"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
@@ -174,6 +175,25 @@ func TestAPIBoundsRequests(t *testing.T) {
 	}
 	if code, _ := get(h, "GET", "/api/messages/wait?count=1&timeout=1h", nil, ""); code != 400 {
 		t.Errorf("a wait of an hour: %d", code)
+	}
+	if code, body := get(h, "POST", "/api/faults", nil, "rcpt reply 550 bo\xc3\xaete pleine"); code != 400 || !strings.Contains(body, "non-ASCII") {
+		t.Errorf("a non-ASCII fault text: %d %s", code, body)
+	}
+	// At most maxFaults in force; the next is refused until one goes.
+	for i := range maxFaults {
+		if code, body := get(h, "POST", "/api/faults", nil, fmt.Sprintf("rcpt user%d@example.org reply 550 no", i)); code != 201 {
+			t.Fatalf("fault %d: %d %s", i+1, code, body)
+		}
+	}
+	if code, body := get(h, "POST", "/api/faults", nil, "rcpt reply 550 one too many"); code != http.StatusTooManyRequests || !strings.Contains(body, "remove one first") {
+		t.Errorf("fault %d: %d %s", maxFaults+1, code, body)
+	}
+	if code, body := get(h, "PUT", "/api/v1/chaos", nil, `{"Recipient": {"ErrorCode": 451, "Probability": 50}}`); code != 400 {
+		t.Errorf("chaos past the limit: %d %s", code, body)
+	}
+	get(h, "DELETE", "/api/faults/1", nil, "")
+	if code, body := get(h, "POST", "/api/faults", nil, "rcpt reply 550 now it fits"); code != 201 {
+		t.Errorf("after removing one: %d %s", code, body)
 	}
 	hs := newHTTPServer(h)
 	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.IdleTimeout <= 0 || hs.WriteTimeout <= maxWait {

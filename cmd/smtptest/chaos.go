@@ -103,6 +103,5 @@ func (fs *faultSet) setChaos(t chaosTriggers) error {
 		}
 		faults[i] = f
 	}
-	fs.replaceChaos(specs, faults)
-	return nil
+	return fs.replaceChaos(specs, faults)
 }

@@ -107,7 +107,9 @@ FAULTS
     sender. The action is "reply" with a 4xx or 5xx code (the text is the
     rest of the string), "drop" (hang up without a reply; with after=N, after
     N bytes of the message body), or only delay=D. times=N fires N times in
-    all, rate=P with probability P, replayable with -seed.
+    all, rate=P with probability P, replayable with -seed. At most 256
+    faults are in force at once (the -fault options, POST /api/faults and
+    the chaos triggers together; more is refused). Reply text is ASCII.
 
     Examples:
         -fault 'rcpt *@bad.example reply 550 5.1.1 No such user'
@@ -460,6 +462,9 @@ func parseAll(args []string, stderr io.Writer) (*config, []smtptest.Fault, error
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(c.faults) > maxFaults {
+		return nil, nil, fmt.Errorf("%d -fault options; at most %d faults may be in force", len(c.faults), maxFaults)
+	}
 	var faults []smtptest.Fault
 	for _, spec := range c.faults {
 		f, err := parseFault(spec)
@@ -503,7 +508,7 @@ func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Wri
 	out.files = store
 	fs := newFaultSet(srv)
 	for i, f := range faults {
-		fs.add(c.faults[i], f)
+		fs.add(c.faults[i], f) // parseAll allowed at most maxFaults
 	}
 	if c.certOut != "" {
 		pem := srv.CertificatePEM()
