@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -30,21 +31,48 @@ type hubEvent struct {
 	name string // message, rejection, connection, deleted, faults
 	id   int    // the message (message) or connection (connection)
 	data []byte // JSON, for rejection and deleted
+	// enc is the JSON of a message event, made once by the first stream
+	// that sends it and shared by all the others.
+	enc *encoded
+}
+
+// encoded is data made once, on first use, for every stream.
+type encoded struct {
+	once sync.Once
+	data []byte
+	ok   bool
+}
+
+// get returns the data, made by encode the first time.
+func (e *encoded) get(encode func() ([]byte, bool)) ([]byte, bool) {
+	e.once.Do(func() { e.data, e.ok = encode() })
+	return e.data, e.ok
 }
 
 // streamBuffer is how many events a stream may fall behind.
 const streamBuffer = 256
 
+// maxStreams is how many streams may be open at once: each costs the
+// server a goroutine and a write per event.
+const maxStreams = 64
+
+// errTooManyStreams refuses a stream past maxStreams.
+var errTooManyStreams = fmt.Errorf("%d event streams are open, the most there may be", maxStreams)
+
 func newHub() *hub { return &hub{subs: map[*stream]struct{}{}} }
 
-// subscribe opens a stream; the returned func closes it.
-func (h *hub) subscribe() (*stream, func()) {
+// subscribe opens a stream; the returned func closes it. Past maxStreams
+// it returns errTooManyStreams.
+func (h *hub) subscribe() (*stream, func(), error) {
 	s := &stream{events: make(chan hubEvent, streamBuffer), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		close(s.done)
-		return s, func() {}
+		return s, func() {}, nil
+	}
+	if len(h.subs) >= maxStreams {
+		return nil, nil, errTooManyStreams
 	}
 	h.subs[s] = struct{}{}
 	return s, func() {
@@ -54,7 +82,7 @@ func (h *hub) subscribe() (*stream, func()) {
 			delete(h.subs, s)
 			close(s.done)
 		}
-	}
+	}, nil
 }
 
 // publish sends ev to every stream, without waiting.
@@ -102,7 +130,7 @@ func (h *hub) close() {
 func (h *hub) event(ev smtptest.Event) {
 	switch ev.Kind {
 	case smtptest.EventMessage:
-		h.publish(hubEvent{name: "message", id: ev.Message.ID})
+		h.publish(hubEvent{name: "message", id: ev.Message.ID, enc: new(encoded)})
 	case smtptest.EventRejection:
 		h.publishJSON("rejection", newRejectionJSON(*ev.Rejection))
 	case smtptest.EventClose:

@@ -197,7 +197,11 @@ func linkCheckHandler(srv *smtptest.Server, lc *linkChecker) http.HandlerFunc {
 // 20 s keeps proxies and the write deadline satisfied.
 func streamHandler(mb *mailbox, h *hub) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s, unsubscribe := h.subscribe()
+		s, unsubscribe, err := h.subscribe()
+		if err != nil {
+			writeError(w, http.StatusTooManyRequests, err.Error())
+			return
+		}
 		defer unsubscribe()
 		rc := http.NewResponseController(w)
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -246,12 +250,18 @@ func streamHandler(mb *mailbox, h *hub) http.HandlerFunc {
 func eventData(mb *mailbox, ev hubEvent) ([]byte, bool) {
 	switch ev.name {
 	case "message":
-		it, ok := mb.item(ev.id)
-		if !ok {
-			return nil, false
+		encode := func() ([]byte, bool) {
+			it, ok := mb.item(ev.id)
+			if !ok {
+				return nil, false
+			}
+			data, _ := json.Marshal(it.ui())
+			return data, true
 		}
-		data, _ := json.Marshal(it.ui())
-		return data, true
+		if ev.enc == nil {
+			return encode()
+		}
+		return ev.enc.get(encode) // once for all the streams
 	case "connection":
 		return []byte(strconv.Itoa(ev.id)), true
 	case "faults":

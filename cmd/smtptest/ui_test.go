@@ -8,13 +8,15 @@ import (
 	"net/http/httptest"
 	"net/smtp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
 
 func TestHubNeverBlocks(t *testing.T) {
 	h := newHub()
-	s, closeStream := h.subscribe()
+	s, closeStream, _ := h.subscribe()
 	for i := range streamBuffer + 50 { // nobody reads
 		h.publish(hubEvent{name: "message", id: i})
 	}
@@ -32,13 +34,49 @@ func TestHubNeverBlocks(t *testing.T) {
 		t.Error("closing did not end the stream")
 	}
 	h.close()
-	late, _ := h.subscribe()
+	late, _, _ := h.subscribe()
 	select {
 	case <-late.done:
 	default:
 		t.Error("a stream opened after close is not ended")
 	}
 	h.publish(hubEvent{name: "faults"}) // no streams: returns
+}
+
+// TestHubBounds: at most maxStreams streams, and a message event is
+// encoded once for all of them.
+func TestHubBounds(t *testing.T) {
+	h := newHub()
+	var closers []func()
+	for range maxStreams {
+		_, c, err := h.subscribe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		closers = append(closers, c)
+	}
+	if _, _, err := h.subscribe(); err != errTooManyStreams {
+		t.Errorf("stream %d: %v; want errTooManyStreams", maxStreams+1, err)
+	}
+	closers[0]()
+	if _, _, err := h.subscribe(); err != nil {
+		t.Errorf("after one closed: %v", err)
+	}
+	var encodes atomic.Int32
+	ev := hubEvent{name: "message", id: 1, enc: new(encoded)}
+	var wg sync.WaitGroup
+	for range maxStreams {
+		wg.Go(func() {
+			data, ok := ev.enc.get(func() ([]byte, bool) { encodes.Add(1); return []byte("{}"), true })
+			if !ok || string(data) != "{}" {
+				t.Errorf("get = %s, %v", data, ok)
+			}
+		})
+	}
+	wg.Wait()
+	if encodes.Load() != 1 {
+		t.Errorf("encoded %d times for %d streams; want once", encodes.Load(), maxStreams)
+	}
 }
 
 func TestUIPagesAndTheirPolicies(t *testing.T) {
