@@ -246,13 +246,21 @@ type Stats struct {
 	DiscardedMessages    int
 	DiscardedRejections  int
 	DiscardedTranscripts int
+
+	// What the record holds now, unlike the counts above: the messages
+	// kept and the bytes of their Data ([Server.Reset], retention and
+	// [Server.DeleteMessages] lower them).
+	KeptMessages int
+	KeptBytes    int64
 }
 
 // Stats returns the server's counts.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.KeptMessages, st.KeptBytes = len(s.msgs), s.msgBytes
+	return st
 }
 
 // Rejections returns every refusal the server made so far, in order, as a

@@ -279,6 +279,11 @@ type Config struct {
 	Auth            bool   // AUTH PLAIN and LOGIN are offered (Users or Hooks.Authenticate)
 	RequireAuth     bool   // MAIL needs AUTH
 	AuthRequiresTLS bool   // AUTH needs TLS
+
+	// RetainMessages and RetainMessageBytes are the bounds of
+	// [RetainMessages]; 0: none.
+	RetainMessages     int
+	RetainMessageBytes int64
 }
 
 // Config returns the server's effective configuration: the options given,
@@ -294,12 +299,15 @@ func (s *Server) Config() Config {
 		WriteTimeout:    s.cfg.writeTimeout,
 		CloseTimeout:    s.cfg.closeTimeout,
 		Seed:            s.seed,
-		StartTLS:        s.cfg.startTLS,
-		ImplicitTLS:     s.cfg.implicitTLS,
-		RequireTLS:      s.cfg.requireTLS,
-		Auth:            s.authEnabled(),
-		RequireAuth:     s.cfg.requireAuth,
-		AuthRequiresTLS: s.cfg.authRequiresTLS,
+
+		RetainMessages:     s.cfg.retainMessages,
+		RetainMessageBytes: s.cfg.retainMessageBytes,
+		StartTLS:           s.cfg.startTLS,
+		ImplicitTLS:        s.cfg.implicitTLS,
+		RequireTLS:         s.cfg.requireTLS,
+		Auth:               s.authEnabled(),
+		RequireAuth:        s.cfg.requireAuth,
+		AuthRequiresTLS:    s.cfg.authRequiresTLS,
 	}
 }
 

@@ -27,8 +27,13 @@ const (
 // they return: a list copies no message data, a message copies that one,
 // and none holds up recording.
 func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard, h *hub) http.Handler {
+	return newAPIOf(srv, newMailbox(srv, ch, h), faults, ch, guard, h)
+}
+
+// newAPIOf is newAPI with the mailbox given.
+func newAPIOf(srv *smtptest.Server, mb *mailbox, faults *faultSet, ch *checks, guard *hostGuard, h *hub) http.Handler {
 	mux := http.NewServeMux()
-	mb := newMailbox(srv, ch, h)
+	h.forgetting(mb.forget) // what retention forgets goes from the mailbox at once
 	faults.changed = func() { h.publishJSON("faults", struct{}{}) }
 	mailpitRoutes(mux, srv, mb, faults)
 	uiRoutes(mux, srv, mb, h, ch, newLinkChecker(srv.Addr(), guard.listen))
@@ -51,6 +56,7 @@ func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard
 	mux.HandleFunc("GET /api/messages/{id}/attachments/{n}", attachmentHandler(srv))
 	mux.HandleFunc("DELETE /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		srv.Reset()
+		mb.prune() // what the mailbox kept of them goes now, not at its next pruning
 		h.publishJSON("deleted", deletedJSON{All: true})
 		h.publish(hubEvent{name: "resync", data: []byte("{}")}) // the refusals are gone too
 		w.WriteHeader(http.StatusNoContent)

@@ -15,9 +15,10 @@ import (
 // instead of being sent what it missed. Events are small (a message's
 // ID, not the message): the stream's own goroutine fetches what it shows.
 type hub struct {
-	mu     sync.Mutex // guards the fields below
-	subs   map[*stream]struct{}
-	closed bool
+	mu        sync.Mutex // guards the fields below
+	subs      map[*stream]struct{}
+	closed    bool
+	onDiscard func(id int) // told of each message retention forgot, if set
 }
 
 // stream is one subscriber.
@@ -60,6 +61,13 @@ const maxStreams = 64
 var errTooManyStreams = fmt.Errorf("%d event streams are open, the most there may be", maxStreams)
 
 func newHub() *hub { return &hub{subs: map[*stream]struct{}{}} }
+
+// forgetting has f told of each message retention forgets.
+func (h *hub) forgetting(f func(id int)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.onDiscard = f
+}
 
 // subscribe opens a stream; the returned func closes it. Past maxStreams
 // it returns errTooManyStreams.
@@ -137,6 +145,12 @@ func (h *hub) event(ev smtptest.Event) {
 		h.publish(hubEvent{name: "connection", id: ev.ConnID})
 	case smtptest.EventDiscard:
 		if ev.Discarded == "message" {
+			h.mu.Lock()
+			forget := h.onDiscard
+			h.mu.Unlock()
+			if forget != nil {
+				forget(ev.MessageID)
+			}
 			h.publishJSON("deleted", deletedJSON{IDs: []int{ev.MessageID}})
 		}
 	}

@@ -35,10 +35,19 @@ type mailbox struct {
 	hub     *hub // told of deletions
 	started time.Time
 
+	// limit is the server's -max-store-bytes (0: none). What the mailbox
+	// keeps of a message counts against it with the message's Data: when
+	// both together pass it, the oldest messages that have entries are
+	// deleted.
+	limit int64
+
 	mu      sync.Mutex     // guards the fields below
 	read    map[int]uint64 // the messages read, with the epoch each was marked in
 	entries map[int]*entry
+	bytes   int64  // the cost of the entries
+	order   []int  // the IDs of the entries, oldest first (some may be gone)
 	deleted int    // messages deleted through the API
+	evicted int    // messages deleted to stay within limit
 	epoch   uint64 // advanced by each snapshot taken for pruning
 	pruneAt int    // prune when read or entries hold more than this
 }
@@ -47,7 +56,8 @@ type mailbox struct {
 const minPrune = 256
 
 func newMailbox(srv *smtptest.Server, ch *checks, h *hub) *mailbox {
-	return &mailbox{srv: srv, checks: ch, hub: h, started: time.Now(), read: map[int]uint64{}, entries: map[int]*entry{}, pruneAt: minPrune}
+	return &mailbox{srv: srv, checks: ch, hub: h, started: time.Now(), limit: srv.Config().RetainMessageBytes,
+		read: map[int]uint64{}, entries: map[int]*entry{}, pruneAt: minPrune}
 }
 
 // entry is one message as Mailpit lists and searches it.
@@ -57,6 +67,7 @@ type entry struct {
 	problems, errors int        // lint problems (for the web UI), and how many are errors
 	dkim             string     // "" unsigned, "verified" (a signature verified), "failed"
 	epoch            uint64     // the mailbox's epoch when it was made
+	cost             int64      // about the bytes it takes
 }
 
 // item is an entry with its read status at the time of the request.
@@ -121,10 +132,73 @@ func (mb *mailbox) entryOnly(id int) (e *entry, ok, full bool) {
 	}
 	e = newEntry(m, mb.checks)
 	mb.mu.Lock()
-	defer mb.mu.Unlock()
+	if old, ok := mb.entries[id]; ok { // made meanwhile by another request
+		mb.mu.Unlock()
+		return old, true, false
+	}
 	e.epoch = mb.epoch
 	mb.entries[id] = e
-	return e, true, len(mb.entries) > mb.pruneAt
+	mb.bytes += e.cost
+	mb.order = append(mb.order, id)
+	full = len(mb.entries) > mb.pruneAt
+	evict := mb.overLocked(id)
+	mb.mu.Unlock()
+	if len(evict) > 0 {
+		mb.srv.DeleteMessages(evict...)
+		if mb.hub != nil {
+			mb.hub.publishJSON("deleted", deletedJSON{IDs: evict})
+		}
+	}
+	return e, true, full
+}
+
+// overLocked drops the entries of the oldest messages while what the
+// mailbox keeps and the record's Data together pass limit, and returns
+// their IDs, for the caller to delete from the record once mb.mu is
+// released. The entry of keep (the newest) stays. mb.mu is held.
+func (mb *mailbox) overLocked(keep int) []int {
+	if mb.limit <= 0 {
+		return nil
+	}
+	st := mb.srv.Stats()
+	over := mb.bytes + st.KeptBytes - mb.limit
+	kept := st.KeptMessages
+	var evict []int
+	for over > 0 && kept > 1 && len(mb.order) > 0 && mb.order[0] != keep {
+		id := mb.order[0]
+		mb.order = mb.order[1:]
+		e, ok := mb.entries[id]
+		if !ok {
+			continue
+		}
+		over -= e.cost + int64(e.summary.Size)
+		mb.dropLocked(id)
+		evict = append(evict, id)
+		kept--
+	}
+	mb.evicted += len(evict)
+	if len(mb.order) > 2*len(mb.entries)+minPrune { // IDs of entries gone some other way
+		mb.order = slices.DeleteFunc(mb.order, func(id int) bool { _, ok := mb.entries[id]; return !ok })
+	}
+	return evict
+}
+
+// dropLocked forgets the entry and read mark of message id. mb.mu is
+// held.
+func (mb *mailbox) dropLocked(id int) {
+	if e, ok := mb.entries[id]; ok {
+		mb.bytes -= e.cost
+		delete(mb.entries, id)
+	}
+	delete(mb.read, id)
+}
+
+// forget forgets what the mailbox keeps of message id, which the record
+// forgot (retention).
+func (mb *mailbox) forget(id int) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	mb.dropLocked(id)
 }
 
 // prune forgets what the mailbox keeps of messages the record no longer
@@ -145,6 +219,7 @@ func (mb *mailbox) prune() {
 func (mb *mailbox) pruneLocked(epoch uint64, kept map[int]bool) {
 	for id, e := range mb.entries {
 		if !kept[id] && e.epoch < epoch {
+			mb.bytes -= e.cost
 			delete(mb.entries, id)
 		}
 	}
@@ -208,8 +283,7 @@ func (mb *mailbox) delete(ids []int) {
 	defer mb.mu.Unlock()
 	mb.deleted += n
 	for _, id := range ids {
-		delete(mb.entries, id)
-		delete(mb.read, id)
+		mb.dropLocked(id)
 	}
 	if mb.hub != nil {
 		mb.hub.publishJSON("deleted", deletedJSON{IDs: ids})
@@ -396,5 +470,23 @@ func newEntry(m *smtptest.Message, ch *checks) *entry {
 		subject: strings.ToLower(f.subject), messageID: strings.ToLower(f.messageID), text: cleanString(st.String()),
 		attachments: len(attachments), inline: len(inline), received: m.Received, size: len(m.Data),
 	}
+	e.cost = entryCost(e)
 	return e
+}
+
+// entryCost is about the bytes e takes: its strings, and a fixed part
+// for the rest.
+func entryCost(e *entry) int64 {
+	n := 512 + len(e.summary.Subject) + len(e.summary.MessageID) + len(e.summary.Snippet)
+	for _, s := range []string{e.search.from, e.search.to, e.search.cc, e.search.bcc, e.search.replyTo, e.search.subject, e.search.messageID, e.search.text} {
+		n += len(s)
+	}
+	for _, list := range [][]*mail.Address{{e.summary.From}, e.summary.To, e.summary.Cc, e.summary.Bcc, e.summary.ReplyTo} {
+		for _, a := range list {
+			if a != nil {
+				n += 64 + len(a.Name) + len(a.Address)
+			}
+		}
+	}
+	return int64(n)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/smtp"
+	"strings"
 	"testing"
 
 	"github.com/smtptest/smtptest"
@@ -133,5 +134,55 @@ func BenchmarkNewEntry(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		newEntry(m, ch)
+	}
+}
+
+// TestMailboxCountsAgainstStoreBytes: what the mailbox keeps of a message
+// (its search text, mostly) counts against -max-store-bytes with the
+// message's Data: the oldest messages go when both together pass it, and
+// what the mailbox kept goes with them; DELETE /api/messages drops it at
+// once.
+func TestMailboxCountsAgainstStoreBytes(t *testing.T) {
+	const limit = 64 << 10
+	srv, err := smtptest.Start(smtptest.RetainMessages(0, limit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	events := newHub()
+	mb := newMailbox(srv, newChecks(false, nil), events)
+	h := newAPIOf(srv, mb, newFaultSet(srv), newChecks(false, nil), newHostGuard("127.0.0.1:8025"), events)
+	c, err := smtp.Dial(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	text := strings.Repeat("words to search for, ", 400) // 8.4 KB of text: as much search text
+	for i := range 20 {
+		if err := sendOn(c, "a@example.com", []string{"b@example.org"}, fmt.Sprintf("Subject: %d\r\n\r\n%s\r\n", i, text)); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := get(h, "GET", "/api/v1/messages", nil, ""); code != 200 { // makes the entries
+			t.Fatalf("list: %d %s", code, body)
+		}
+	}
+	mb.mu.Lock()
+	kept, entries := mb.bytes, len(mb.entries)
+	mb.mu.Unlock()
+	st := srv.Stats()
+	t.Logf("%d messages and %d entries kept: %d bytes of Data, %d of entries (limit %d)", st.KeptMessages, entries, st.KeptBytes, kept, limit)
+	if kept+st.KeptBytes > limit {
+		t.Errorf("Data %d + entries %d = %d bytes kept; limit %d", st.KeptBytes, kept, kept+st.KeptBytes, limit)
+	}
+	if st.KeptMessages > 4 || st.KeptMessages < 2 || entries != st.KeptMessages {
+		t.Errorf("%d messages and %d entries kept; Data alone would allow 7", st.KeptMessages, entries)
+	}
+	if code, _ := get(h, "DELETE", "/api/messages", nil, ""); code != 204 {
+		t.Fatal(code)
+	}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if len(mb.entries) != 0 || mb.bytes != 0 {
+		t.Errorf("after DELETE /api/messages: %d entries, %d bytes", len(mb.entries), mb.bytes)
 	}
 }

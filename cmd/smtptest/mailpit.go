@@ -526,7 +526,7 @@ func mpInfoOf(srv *smtptest.Server, mb *mailbox) mpInfo {
 	info.RuntimeStats.Uptime = int64(time.Since(mb.started).Seconds())
 	info.RuntimeStats.Memory = ms.Sys - ms.HeapReleased
 	mb.mu.Lock()
-	info.RuntimeStats.MessagesDeleted = mb.deleted + st.DiscardedMessages
+	info.RuntimeStats.MessagesDeleted = mb.deleted + mb.evicted + st.DiscardedMessages
 	mb.mu.Unlock()
 	info.RuntimeStats.SMTPAccepted = st.Messages
 	info.RuntimeStats.SMTPAcceptedSize = st.MessageBytes

@@ -85,7 +85,8 @@ DKIM
 
 LIMITS
     Memory stays bounded on a long run: the last -max-messages messages
-    (and at most -max-store-bytes of them) are kept, the transcripts of
+    (and at most -max-store-bytes of them, counting with each message what
+    the HTTP API keeps of it to list and search it) are kept, the transcripts of
     the last -max-transcripts closed connections (each at most 64 KiB) and
     the last -max-rejections refusals; older ones are forgotten, and a line
     says so. Each message is at most -max-size bytes. 0 lifts a limit.
