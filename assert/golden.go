@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -37,14 +38,22 @@ func Golden(t testing.TB, srv *smtptest.Server, path string, volatile ...*regexp
 // Golden is [Golden], with c's scope and wait (for one message at least).
 func (c Checker) Golden(t testing.TB, srv *smtptest.Server, path string, volatile ...*regexp.Regexp) bool {
 	t.Helper()
-	got := Render(c.messages(srv, 1), volatile...)
+	msgs := c.messages(srv, 1)
+	got := Render(msgs, volatile...)
 	hint := fmt.Sprintf("%s=1 go test -run '^%s$' (in the package's directory) writes it", UpdateEnv, strings.SplitN(t.Name(), "/", 2)[0])
-	if updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Errorf("assert.Golden: %v", err)
+	update, err := updating()
+	if err != nil {
+		t.Errorf("assert.Golden: %v", err)
+		return false
+	}
+	if update {
+		if len(msgs) == 0 {
+			// An empty file would pass every later run that gets no
+			// mail either.
+			t.Errorf("assert.Golden: nothing to write to %s: no message received%s (a sender that works in the background needs assert.Within(d).Golden)", path, c.scopeText())
 			return false
 		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+		if err := writeGolden(path, []byte(got)); err != nil {
 			t.Errorf("assert.Golden: %v", err)
 			return false
 		}
@@ -64,15 +73,83 @@ func (c Checker) Golden(t testing.TB, srv *smtptest.Server, path string, volatil
 	return false
 }
 
-// updating reports whether golden files are to be written.
-func updating() bool {
-	if v := os.Getenv(UpdateEnv); v != "" && v != "0" {
-		return true
+// updating reports whether golden files are to be written:
+// SMTPTEST_UPDATE_GOLDEN is 1, true, yes or on (any case), or the test
+// binary's own -update flag is set. Another value of the variable is an
+// error, not a guess ("false" must never mean "write").
+func updating() (bool, error) {
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv(UpdateEnv))); v {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "", "0", "false", "no", "off":
+	default:
+		return false, fmt.Errorf("%s=%q: want 1, true, yes or on to write golden files, or 0, false, no, off or nothing to compare", UpdateEnv, v)
 	}
 	if f := flag.Lookup("update"); f != nil {
-		return f.Value.String() == "true"
+		return f.Value.String() == "true", nil
 	}
-	return false
+	return false, nil
+}
+
+// writeGolden writes a golden file, only as a regular file inside the
+// test's directory tree (the package's directory, where go test runs it):
+// a path that leads out of it, through ".." or a symbolic link, is
+// refused, and the file is replaced (a new file renamed over it), never
+// written through a link, so a link planted in testdata cannot make an
+// update overwrite a file elsewhere.
+func writeGolden(path string, data []byte) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if root, err = filepath.EvalSymlinks(root); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(abs)
+	if !within(root, dir) {
+		return fmt.Errorf("%s is outside the test's directory %s: golden files are written only inside it", path, root)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	if !within(root, real) {
+		return fmt.Errorf("%s leads through a symbolic link to %s, outside the test's directory %s: refused", path, real, root)
+	}
+	if fi, err := os.Lstat(abs); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%v): refused", path, fi.Mode().Type())
+	}
+	tmp, err := os.CreateTemp(real, ".golden-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(real, filepath.Base(abs)))
+}
+
+// within reports whether path is root or inside it (both absolute and
+// clean).
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // Render is the canonical, reviewable rendering of messages that [Golden]
@@ -82,7 +159,9 @@ func updating() bool {
 // way throughout: Date values, Message-IDs and the references to them,
 // MIME boundaries, Content-IDs and their cid: uses, and the matches of
 // volatile; each becomes a numbered placeholder ("[message-id 1]"), so two
-// runs of the same sender render alike.
+// runs of the same sender render alike. A header value that decodes to
+// control characters (an encoded line break, say) is shown quoted, its
+// field marked "(escaped)", so that it cannot pass for other fields.
 func Render(msgs []*smtptest.Message, volatile ...*regexp.Regexp) string {
 	r := &renderer{seen: map[string]string{}, volatile: volatile}
 	var b strings.Builder
@@ -167,6 +246,12 @@ func (r *renderer) part(b *strings.Builder, path []int, e *message.Entity, err e
 				v = strings.ReplaceAll(v, params["boundary"], r.token("boundary", params["boundary"]))
 			}
 		}
+		if hasControl(v) {
+			// A decoded CR or LF would make the value look like more
+			// fields: such a value is shown quoted, and marked.
+			fmt.Fprintf(b, "  %s (escaped): %s\n", key, strconv.Quote(v))
+			continue
+		}
 		fmt.Fprintf(b, "  %s: %s\n", key, v)
 	}
 	if err != nil {
@@ -200,6 +285,16 @@ func (r *renderer) part(b *strings.Builder, path []int, e *message.Entity, err e
 		filename = params["name"]
 	}
 	fmt.Fprintf(b, "  attachment %q (%s), %d bytes, sha256 %x\n", filename, media, len(body), sha256.Sum256(body))
+}
+
+// hasControl reports whether s has a control character other than tab.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // normalise replaces the matches of the test's volatile patterns.

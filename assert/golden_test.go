@@ -40,7 +40,8 @@ func TestGolden(t *testing.T) {
 		}
 	}
 
-	path := filepath.Join(t.TempDir(), "testdata", "welcome.golden")
+	t.Chdir(t.TempDir()) // golden files are written inside the test's directory only
+	path := filepath.Join("testdata", "welcome.golden")
 	// A missing file fails, with the command that writes it.
 	wantFail(t, func(t testing.TB) bool { return assert.Golden(t, first, path, token) }, "no such file", "SMTPTEST_UPDATE_GOLDEN=1 go test -run")
 	// Updating writes it.
@@ -57,4 +58,71 @@ func TestGolden(t *testing.T) {
 	// Scoped: only ann's mail is rendered.
 	both := server(t, [3]string{"noreply@example.com", "ann@example.org", welcomeRun(4, "Hello")}, [3]string{"noreply@example.com", "bob@example.org", welcomeRun(5, "Hi")})
 	wantPass(t, func(t testing.TB) bool { return assert.To("ann@example.org").Golden(t, both, path, token) })
+}
+
+// TestGoldenUpdateIsSafe: only an explicit yes writes; an update with no
+// mail fails instead of writing an empty file; a golden path that leads
+// out of the test's directory, through ".." or a symbolic link, or names
+// something other than a regular file, is refused and nothing outside is
+// touched.
+func TestGoldenUpdateIsSafe(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	srv := server(t, [3]string{"noreply@example.com", "ann@example.org", welcomeRun(1, "Hello")})
+	golden := func(path string) func(testing.TB) bool {
+		return func(t testing.TB) bool { return assert.Golden(t, srv, path) }
+	}
+	for _, v := range []string{"false", "no", "off", "0", "FALSE"} {
+		t.Setenv(assert.UpdateEnv, v)
+		wantFail(t, golden("testdata/a.golden"), "no such file")
+	}
+	t.Setenv(assert.UpdateEnv, "maybe")
+	wantFail(t, golden("testdata/a.golden"), `SMTPTEST_UPDATE_GOLDEN="maybe": want 1, true, yes or on`)
+	for _, v := range []string{"1", "true", "yes", "on", "TRUE"} {
+		t.Setenv(assert.UpdateEnv, v)
+		os.Remove("testdata/a.golden")
+		if ok, out := check(t, golden("testdata/a.golden")); !ok || !strings.Contains(out, "wrote testdata/a.golden") {
+			t.Errorf("%s=%s: %v %s", assert.UpdateEnv, v, ok, out)
+		}
+	}
+
+	t.Setenv(assert.UpdateEnv, "1")
+	empty := server(t)
+	wantFail(t, func(t testing.TB) bool { return assert.Golden(t, empty, "testdata/empty.golden") }, "nothing to write", "no message received")
+	if _, err := os.Stat("testdata/empty.golden"); err == nil {
+		t.Error("an update with no mail wrote a file")
+	}
+
+	if err := os.Symlink(filepath.Dir(outside), "testdata/link"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, "testdata/file-link.golden"); err != nil {
+		t.Fatal(err)
+	}
+	wantFail(t, golden("testdata/link/secret"), "leads through a symbolic link", "refused")
+	wantFail(t, golden("testdata/file-link.golden"), "not a regular file")
+	wantFail(t, golden("../secret.golden"), "outside the test's directory")
+	wantFail(t, golden(outside), "outside the test's directory")
+	if b, err := os.ReadFile(outside); err != nil || string(b) != "keep me" {
+		t.Errorf("the file outside: %q, %v", b, err)
+	}
+}
+
+// TestRenderEscapesDecodedLineBreaks: a Subject that decodes to a line
+// break and another field does not render like a message that has that
+// other field.
+func TestRenderEscapesDecodedLineBreaks(t *testing.T) {
+	smuggled := &smtptest.Message{Data: []byte("Subject: =?utf-8?q?hi=0D=0AX-Injected:_yes?=\r\n\r\nbody\r\n")}
+	honest := &smtptest.Message{Data: []byte("Subject: hi\r\nX-Injected: yes\r\n\r\nbody\r\n")}
+	a, b := assert.Render([]*smtptest.Message{smuggled}), assert.Render([]*smtptest.Message{honest})
+	if a == b {
+		t.Fatalf("both render as:\n%s", a)
+	}
+	if !strings.Contains(a, `Subject (escaped): "hi\r\nX-Injected: yes"`) {
+		t.Errorf("rendering:\n%s", a)
+	}
 }

@@ -56,6 +56,18 @@ func (s *scope) with(addr string, keep func(*smtptest.Message) bool) *scope {
 	return n
 }
 
+// scopeText names c's scope for a failure message: " for bob@example.org",
+// " in scope", or "" when c has none.
+func (c Checker) scopeText() string {
+	switch {
+	case c.scope == nil:
+		return ""
+	case c.scope.addr != "":
+		return " for " + c.scope.addr
+	}
+	return " in scope"
+}
+
 // selects reports whether m is in scope.
 func (s *scope) selects(m *smtptest.Message) bool {
 	if s.addr != "" && !slices.ContainsFunc(m.To, func(to string) bool { return sameAddr(to, s.addr) }) {
