@@ -56,6 +56,39 @@ func TestShutdownFinishesTransactionsAndEndsIdleSessions(t *testing.T) {
 	}
 }
 
+// TestShutdownCutsFaultDelays: a transaction held up by the server's own
+// delay fault is not a slow client: Shutdown cuts the delay short and the
+// message is received, instead of waiting out the delay (or the context)
+// and cutting the message off.
+func TestShutdownCutsFaultDelays(t *testing.T) {
+	srv, err := smtptest.Start(smtptest.Fault{Stage: smtptest.StageData, Delay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := dial(t, srv, 220)
+	c.cmd("EHLO delayed.example", 250)
+	c.cmd("MAIL FROM:<a@example.com>", 250)
+	c.cmd("RCPT TO:<b@example.org>", 250)
+	c.write("DATA\r\n") // the server waits an hour before its 354
+
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+	c.expect(354) // the delay was cut short
+	c.write("Subject: delayed\r\n\r\nbody\r\n.\r\n")
+	c.expect(250)
+	c.expect(421)
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if m := srv.Messages(); len(m) != 1 {
+		t.Errorf("%d messages; want the delayed one", len(m))
+	}
+	if tr := srv.Transcript(); !strings.Contains(tr, "delay cut short") {
+		t.Errorf("the transcript does not say the delay was cut short:\n%s", tr)
+	}
+}
+
 func TestShutdownGivesUpWhenTheContextEnds(t *testing.T) {
 	srv, err := smtptest.Start()
 	if err != nil {

@@ -465,9 +465,23 @@ func faultReply(e *faultEntry, stage Stage) *smtp.SMTPError {
 	return &r
 }
 
-// sleep waits d, or until the connection is closed; it reports whether
-// the whole d passed.
-func (c *conn) sleep(d time.Duration) bool { return sleep(d, c.done) }
+// sleep waits a fault's delay d, or until the connection is closed (it
+// reports false then), or until Shutdown begins: a delay is cut short
+// then, and the command goes on (true), so that the transaction can
+// finish within the shutdown's time.
+func (c *conn) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.done:
+		return false
+	case <-c.srv.cutDelays:
+		c.tr.note("fault: delay cut short: the server is shutting down")
+		return true
+	}
+}
 
 // drop closes the connection on purpose, for a fault, and records it as a
 // rejection without a reply. It may run on go-smtp's BDAT goroutine.

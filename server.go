@@ -58,6 +58,11 @@ type Server struct {
 
 	draining atomic.Bool   // Shutdown has begun; read on every command
 	drained  chan struct{} // closed when the last connection ends while draining; guarded by mu
+	// cutDelays is closed when Shutdown begins: fault delays end at
+	// once, so that a transaction the server itself holds up can finish
+	// in time (its client is not slow: the fault is).
+	cutDelays     chan struct{}
+	cutDelaysOnce sync.Once
 
 	tlsConfig *tls.Config       // nil without TLS
 	leaf      *x509.Certificate // the certificate presented, if known
@@ -141,6 +146,7 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 		cfg:       cfg,
 		t:         t,
 		serveDone: make(chan struct{}),
+		cutDelays: make(chan struct{}),
 		conns:     make(map[*conn]struct{}),
 	}
 	s.seed = cfg.seed
@@ -328,6 +334,8 @@ func (s *Server) Close() {
 // shutting down" and closes it, then calls [Server.Close]. If ctx ends
 // first, Shutdown closes what is left at once and returns ctx.Err(). A
 // session in the middle of a transaction is waited for until ctx ends.
+// Fault delays end when Shutdown begins (the command they held up goes
+// on): a transaction the server itself holds up can finish in time.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closing {
@@ -336,6 +344,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.draining.Store(true)
+	s.cutDelaysOnce.Do(func() { close(s.cutDelays) })
 	drained := make(chan struct{})
 	s.drained = drained
 	if len(s.conns) == 0 {

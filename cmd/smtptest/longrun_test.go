@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,7 +113,7 @@ func readyAddr(t *testing.T, ready string) string {
 // are counted once it is read again, and in the summary.
 func TestOutputDroppedIsReported(t *testing.T) {
 	q := newLineQueue(io.Discard)
-	q.close(bound)
+	q.close(within(t, bound))
 	var out bytes.Buffer
 	block := make(chan struct{})
 	q = newLineQueue(writerFunc(func(b []byte) (int, error) {
@@ -123,10 +124,35 @@ func TestOutputDroppedIsReported(t *testing.T) {
 		q.put(fmt.Sprintf("line %d\n", i))
 	}
 	close(block)
-	q.close(bound)
+	q.close(within(t, bound))
 	if lost := q.droppedLines(); lost < 99 || !strings.Contains(out.String(), fmt.Sprintf("smtptest: %d line(s) of output dropped", lost)) {
 		t.Errorf("dropped %d; output ends %q", lost, out.String()[max(0, out.Len()-200):])
 	}
+}
+
+// within is a context that ends after d, or with the test.
+func within(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestPrinterCloseSharesOneWait: with neither output read, close waits
+// once for both (one deadline, not one each: SIGINT took 4 s where 2
+// were meant), and a second close returns at once.
+func TestPrinterCloseSharesOneWait(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	stuck := writerFunc(func(b []byte) (int, error) { <-block; return len(b), nil })
+	p := newPrinter(stuck, stuck, &config{})
+	p.out.put("a line nobody reads\n")
+	p.errOut.put("another\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	closed := make(chan struct{})
+	go func() { p.closeWithin(ctx); close(closed) }()
+	cancel() // the one deadline passes: both outputs are given up at once
+	<-closed
+	p.close(time.Hour) // at once: closed already
 }
 
 type writerFunc func([]byte) (int, error)

@@ -264,7 +264,7 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, linkCIDs(htmlBody, m.ID, append(inline, attachments...)))
+		io.WriteString(w, withoutFetches(linkCIDs(htmlBody, m.ID, append(inline, attachments...))))
 	})
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })

@@ -418,7 +418,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		return 2
 	}
 	out := newPrinter(stdout, stderr, c)
-	defer out.close(2 * time.Second) // on every return; the last one below waits the same
+	defer out.close(2 * time.Second) // on every return (after the one below: at once)
 	events := newHub()               // for the web UI's streams
 	srv, faultSet, code := startServer(c, faults, out, stderr, events)
 	if srv == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,8 @@ type printer struct {
 	files                  *store  // where messages were saved, if anywhere
 	checks                 *checks // lint and DKIM
 
+	closeOnce sync.Once
+
 	mu          sync.Mutex // guards the fields below
 	discardSeen map[string]bool
 	lastAccept  time.Time // when an accept error was last printed
@@ -36,10 +39,23 @@ func newPrinter(out, errOut io.Writer, c *config) *printer {
 	}
 }
 
-// close writes what is queued, waiting at most d for each output.
+// close writes what is queued, waiting at most d in all for both outputs
+// together; a second call returns at once.
 func (p *printer) close(d time.Duration) {
-	p.out.close(d)
-	p.errOut.close(d)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	p.closeWithin(ctx)
+}
+
+// closeWithin is close, waiting until ctx ends at most.
+func (p *printer) closeWithin(ctx context.Context) {
+	p.closeOnce.Do(func() {
+		var wg sync.WaitGroup
+		for _, q := range []*lineQueue{p.out, p.errOut} {
+			wg.Go(func() { q.close(ctx) })
+		}
+		wg.Wait()
+	})
 }
 
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"

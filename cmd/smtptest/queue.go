@@ -1,10 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sync"
-	"time"
 )
 
 // lineQueue writes lines to a writer from a goroutine of its own, so that
@@ -83,21 +83,19 @@ func (q *lineQueue) droppedLines() int {
 	return q.lost
 }
 
-// close stops taking lines and waits at most d for those queued to be
-// written; it reports whether they were.
-func (q *lineQueue) close(d time.Duration) bool {
+// close stops taking lines and waits, until ctx ends at most, for those
+// queued to be written; it reports whether they were.
+func (q *lineQueue) close(ctx context.Context) bool {
 	q.mu.Lock()
 	if !q.closed {
 		q.closed = true
 		close(q.lines)
 	}
 	q.mu.Unlock()
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-q.done:
 		return true
-	case <-t.C:
+	case <-ctx.Done():
 		return false
 	}
 }
