@@ -27,36 +27,57 @@ var errNoBody = errors.New("the message has no blank line after its header")
 // blank line, reading lines as go-msgauth does (net/textproto: a line
 // ends at LF, one CR before it is dropped; a line starting with a space or
 // tab continues the field before it). It costs time linear in the header:
-// each field is made once from its lines, not grown line by line.
+// each field is made once from its bytes, not grown line by line.
 func splitMessage(data []byte) ([]field, []byte, error) {
 	var fields []field
-	var cur []byte // the field being read, lines ending in CRLF
-	reading := false
-	flush := func() {
-		if reading {
-			fields = append(fields, field{raw: string(cur), lines: bytes.Count(cur, []byte("\n"))})
-			cur, reading = cur[:0], false
+	start, lines, bareLF := -1, 0, 0 // the field being read: where it starts, its lines, its LFs without CR
+	flush := func(end int) {
+		if start >= 0 {
+			fields = append(fields, field{raw: crlfLines(data[start:end], bareLF), lines: lines})
+			start, lines, bareLF = -1, 0, 0
 		}
 	}
-	for len(data) > 0 {
-		line, rest, found := bytes.Cut(data, []byte("\n"))
-		if !found {
+	for at := 0; at < len(data); {
+		nl := bytes.IndexByte(data[at:], '\n')
+		if nl < 0 {
 			break
 		}
-		data = rest
-		line = bytes.TrimSuffix(line, []byte("\r"))
+		line, next := data[at:at+nl], at+nl+1
+		cr := bytes.HasSuffix(line, []byte("\r"))
+		if cr {
+			line = line[:len(line)-1]
+		}
 		if len(line) == 0 {
-			flush()
-			return fields, data, nil
+			flush(at)
+			return fields, data[next:], nil
 		}
-		if !reading || (line[0] != ' ' && line[0] != '\t') {
-			flush()
-			reading = true
+		if start < 0 || (line[0] != ' ' && line[0] != '\t') {
+			flush(at)
+			start = at
 		}
-		cur = append(append(cur, line...), "\r\n"...)
+		lines++
+		if !cr {
+			bareLF++
+		}
+		at = next
 	}
-	flush()
 	return fields, nil, errNoBody
+}
+
+// crlfLines returns b, lines ending in LF, with every line ending in CRLF
+// (an LF without CR gets one, as go-msgauth reads it): one copy.
+func crlfLines(b []byte, bareLF int) string {
+	if bareLF == 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b)+bareLF)
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return string(out)
 }
 
 // value is the field's value: what follows the colon, unfolded lines

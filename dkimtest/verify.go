@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,11 +172,11 @@ func Verify(data []byte, ks *Keys) ([]Result, error) {
 		results[i].FromDomain = from
 		results[i].Aligned = align(results[i].Domain, from)
 	}
-	handed, handedSigs := handOver(fields, sigs, body, results)
-	if len(handedSigs) == 0 {
-		return results, tooMany
+	handed, handedSigs := handOver(fields, sigs, results)
+	if !slices.ContainsFunc(handedSigs, func(i int) bool { return results[i].Err == nil }) {
+		return results, tooMany // nothing left to verify: spare the body hashing
 	}
-	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(handed), &dkim.VerifyOptions{
+	verifs, err := dkim.VerifyWithOptions(io.MultiReader(bytes.NewReader(handed), bytes.NewReader(body)), &dkim.VerifyOptions{
 		LookupTXT:        ks.lookupTXT,
 		MaxVerifications: MaxSignatures,
 	})
@@ -207,8 +209,8 @@ type sigField struct {
 	at int // index in the header's fields
 }
 
-// handOver returns what go-msgauth is given to verify: a message of the
-// signatures within the limits, the fields their h= lists name (for each
+// handOver returns the header go-msgauth is given to verify (the body
+// follows it, as it is): the signatures within the limits, the fields their h= lists name (for each
 // name, as many of its last instances as one signature lists it: no other
 // can be picked, RFC 6376 5.4.2) in their order, and the body. A
 // verifier reads nothing else, so the verdicts are those on the whole
@@ -218,7 +220,7 @@ type sigField struct {
 // signature that signs a field past them (a DKIM-Signature among them).
 // handed holds the others' fields, in order; its i-th DKIM-Signature is
 // sigs[handedSigs[i]], and go-msgauth verifies every one of them.
-func handOver(fields []field, sigs []sigField, body []byte, results []Result) (handed []byte, handedSigs []int) {
+func handOver(fields []field, sigs []sigField, results []Result) (handed []byte, handedSigs []int) {
 	too := func(f field) bool { return len(f.raw) > MaxFieldBytes || f.lines > MaxFieldLines }
 	sigOK := map[int]int{}    // header index -> index in sigs, of the signatures within the limits
 	picks := map[string]int{} // the most instances of a lower-case name one signature picks
@@ -284,7 +286,7 @@ func handOver(fields []field, sigs []sigField, body []byte, results []Result) (h
 		}
 		return nil, nil
 	}
-	handed = make([]byte, 0, size+2+len(body))
+	handed = make([]byte, 0, size+2)
 	for i, f := range fields {
 		if !keep[i] || !fits(f, i, too, sigOK) {
 			continue
@@ -294,8 +296,7 @@ func handOver(fields []field, sigs []sigField, body []byte, results []Result) (h
 		}
 		handed = append(handed, f.raw...)
 	}
-	handed = append(handed, "\r\n"...)
-	return append(handed, body...), handedSigs
+	return append(handed, "\r\n"...), handedSigs
 }
 
 // fits reports whether field i can be handed to go-msgauth: within the

@@ -291,7 +291,8 @@ type detailJSON struct {
 }
 
 func detail(m *smtptest.Message, ch *checks) detailJSON {
-	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}, Problems: ch.problems(m), DKIM: ch.dkim(m)}
+	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}}
+	d.Problems, d.DKIM = ch.judge(m)
 	if h, err := m.Header(); err != nil {
 		d.Errors["headers"] = err.Error()
 	} else {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/dkimtest"
@@ -17,6 +19,45 @@ import (
 type checks struct {
 	keys *dkimtest.Keys // -dkim-key; empty without
 	lint []lint.Option
+
+	mu     sync.Mutex         // guards the fields below
+	judged map[int]*judgement // the judgements made, by message ID
+	order  []int              // their IDs, oldest first
+}
+
+// judgement is what the checks found in one message, made once for all
+// who ask: the output, the list entry, the API. Read-only once made.
+type judgement struct {
+	once     sync.Once
+	problems []problemJSON
+	dkim     []dkimJSON
+}
+
+// maxJudged is how many judgements are remembered: the newest messages
+// are the ones asked for; an older one asked again is judged again.
+const maxJudged = 2048
+
+// judge returns the lint problems and DKIM results of m, judged once for
+// every caller while it is among the maxJudged newest. The slices are
+// shared: callers must not change them.
+func (ch *checks) judge(m *smtptest.Message) ([]problemJSON, []dkimJSON) {
+	ch.mu.Lock()
+	j, ok := ch.judged[m.ID]
+	if !ok {
+		j = new(judgement)
+		if ch.judged == nil {
+			ch.judged = map[int]*judgement{}
+		}
+		ch.judged[m.ID] = j
+		ch.order = append(ch.order, m.ID)
+		if len(ch.order) > maxJudged {
+			delete(ch.judged, ch.order[0])
+			ch.order = slices.Delete(ch.order, 0, 1)
+		}
+	}
+	ch.mu.Unlock()
+	j.once.Do(func() { j.problems, j.dkim = ch.problems(m), ch.dkim(m) })
+	return j.problems, j.dkim
 }
 
 func newChecks(bulk bool, keys []*dkimtest.Key) *checks {

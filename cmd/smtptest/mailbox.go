@@ -452,13 +452,14 @@ func newEntry(m *smtptest.Message, ch *checks) *entry {
 	for _, a := range attachments {
 		st.WriteString(a.FileName + " ")
 	}
-	for _, p := range ch.problems(m) {
+	problems, sigs := ch.judge(m)
+	for _, p := range problems {
 		e.problems++
 		if p.Severity == "error" {
 			e.errors++
 		}
 	}
-	for _, r := range ch.dkim(m) {
+	for _, r := range sigs {
 		if r.Verified {
 			e.dkim = "verified"
 			break

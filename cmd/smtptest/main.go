@@ -451,9 +451,13 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		api.Shutdown(ctx) // waits for requests until ctx ends
 		api.Close()
 	}
+	// Whoever reads the output (or not), the exit waits at most this long,
+	// for the messages still being judged and for the output together.
+	exit, cancelExit := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelExit()
+	out.analysis.close(exit) // the last messages' lines come before the summary
 	out.stopped(srv)
-	// Whoever reads the output (or not), the exit waits at most this long.
-	out.close(2 * time.Second)
+	out.closeWithin(exit)
 	return 0
 }
 
@@ -492,7 +496,7 @@ func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Wri
 		return nil, nil, 2
 	}
 	onEvent := func(ev smtptest.Event) {
-		out.event(ev)
+		out.submit(ev) // judged and printed off this goroutine, in order
 		events.event(ev)
 	}
 	opts = append(opts, smtptest.OnEvent(onEvent), smtptest.Hooks{Deliver: store.save(out)})

@@ -18,6 +18,7 @@ import (
 // the server, whoever reads it or not. The server calls event one event
 // at a time; the other methods may run on other goroutines.
 type printer struct {
+	analysis               *analysis // events pass through it on their way to event
 	out, errOut            *lineQueue
 	json, quiet, printData bool
 	files                  *store  // where messages were saved, if anywhere
@@ -32,12 +33,21 @@ type printer struct {
 }
 
 func newPrinter(out, errOut io.Writer, c *config) *printer {
-	return &printer{
+	p := &printer{
 		out: newLineQueue(out), errOut: newLineQueue(errOut),
 		json: c.json, quiet: c.quiet, printData: c.printData, checks: c.checks,
 		discardSeen: map[string]bool{},
 	}
+	if p.checks == nil {
+		p.checks = newChecks(false, nil)
+	}
+	p.analysis = newAnalysis(p)
+	return p
 }
+
+// submit takes an event from the server (its OnEvent): it is judged and
+// printed in order, off the server's goroutine (see analysis).
+func (p *printer) submit(ev smtptest.Event) { p.analysis.event(ev) }
 
 // close writes what is queued, waiting at most d in all for both outputs
 // together; a second call returns at once.
@@ -50,6 +60,7 @@ func (p *printer) close(d time.Duration) {
 // closeWithin is close, waiting until ctx ends at most.
 func (p *printer) closeWithin(ctx context.Context) {
 	p.closeOnce.Do(func() {
+		p.analysis.close(ctx) // what it still holds goes to the queues first
 		var wg sync.WaitGroup
 		for _, q := range []*lineQueue{p.out, p.errOut} {
 			wg.Go(func() { q.close(ctx) })
@@ -141,7 +152,8 @@ type connEvent struct {
 	Remote string `json:"remote"`
 }
 
-// event prints a server event. The server does not call it concurrently.
+// event prints a server event, in the order they came (analysis calls it
+// one at a time).
 func (p *printer) event(ev smtptest.Event) {
 	if ev.Kind == smtptest.EventError {
 		p.acceptError(ev) // an error: printed even with -quiet
@@ -215,8 +227,15 @@ func (p *printer) acceptError(ev smtptest.Event) {
 	p.errorf("%s", msg)
 }
 
+// judges reports whether printing a message needs its judgement.
+func (p *printer) judges() bool { return !p.quiet }
+
+// judge judges m (see checks.judge), for message to find it made.
+func (p *printer) judge(m *smtptest.Message) { p.checks.judge(m) }
+
 func (p *printer) message(m *smtptest.Message) {
-	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary()), Problems: p.checks.problems(m), DKIM: p.checks.dkim(m)}
+	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary())}
+	ev.Problems, ev.DKIM = p.checks.judge(m)
 	if p.files != nil {
 		ev.File = p.files.fileOf(m)
 	}
@@ -276,7 +295,7 @@ func (p *printer) stopped(srv *smtptest.Server) {
 		return
 	}
 	st := srv.Stats()
-	dropped := p.out.droppedLines() + p.errOut.droppedLines()
+	dropped := p.out.droppedLines() + p.errOut.droppedLines() + p.analysis.droppedEvents()
 	line := fmt.Sprintf("smtptest: stopped: %d message(s), %d refusal(s)", st.Messages, st.Rejections)
 	if dropped > 0 {
 		line += fmt.Sprintf(", %d output line(s) dropped (the output was not read)", dropped)

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smtptest/smtptest"
+)
+
+// TestAnalysisKeepsOrderAndNeverWaits: the server's report of an event
+// returns at once even while a message is being judged (the accept loop
+// waits for it), and the lines come out in the order of the events,
+// however long each message takes to judge.
+func TestAnalysisKeepsOrderAndNeverWaits(t *testing.T) {
+	var out syncBuffer
+	p := newPrinter(&out, &out, &config{})
+	release := make(chan struct{})
+	var once sync.Once
+	judged := make(chan int, 10)
+	// The workers take their jobs in order; the first to start judging
+	// (message 1, the first queued) is held until released.
+	slow := func(m *smtptest.Message) {
+		if m.ID == 1 {
+			once.Do(func() { <-release })
+		}
+		judged <- m.ID
+	}
+	p.analysis.judge = slow
+	msg := func(id int) smtptest.Event {
+		return smtptest.Event{Kind: smtptest.EventMessage, Time: time.Now(), Message: &smtptest.Message{ID: id, Data: []byte("Subject: m\r\n\r\nx\r\n"), Received: time.Now()}}
+	}
+	rej := smtptest.Event{Kind: smtptest.EventRejection, Time: time.Now(), Rejection: &smtptest.Rejection{Stage: smtptest.StageRcpt, Arg: "x@example.org", Time: time.Now()}}
+	for _, ev := range []smtptest.Event{msg(1), rej, msg(2), msg(3)} {
+		p.submit(ev) // returns while message 1 is held: else the test hangs here
+	}
+	// Messages 2 and 3 may be judged meanwhile; none is printed before 1.
+	if n := len(judged); n > 2 {
+		t.Errorf("%d judged while message 1 was held", n)
+	}
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p.closeWithin(ctx)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var order []string
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, "message 1:"):
+			order = append(order, "1")
+		case strings.Contains(l, "refused"):
+			order = append(order, "rejection")
+		case strings.Contains(l, "message 2:"):
+			order = append(order, "2")
+		case strings.Contains(l, "message 3:"):
+			order = append(order, "3")
+		}
+	}
+	if strings.Join(order, " ") != "1 rejection 2 3" {
+		t.Errorf("printed in the order %v; want 1 rejection 2 3:\n%s", order, out.String())
+	}
+}
+
+// TestAnalysisBounds: past maxPending events waiting, events are not
+// printed but counted, and the summary says so.
+func TestAnalysisBounds(t *testing.T) {
+	var out syncBuffer
+	p := newPrinter(&out, &out, &config{})
+	release := make(chan struct{})
+	p.analysis.judge = func(*smtptest.Message) { <-release }
+	for i := range maxPending + 10 {
+		p.submit(smtptest.Event{Kind: smtptest.EventMessage, Time: time.Now(), Message: &smtptest.Message{ID: i + 1, Data: []byte("x\r\n")}})
+	}
+	if n := p.analysis.droppedEvents(); n != 10 {
+		t.Errorf("%d events dropped; want 10", n)
+	}
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p.closeWithin(ctx)
+	if !strings.Contains(out.String(), "10 event(s) not printed: messages came faster than they could be judged") {
+		s := out.String()
+		t.Errorf("the drop is not said:\n%.300s", s[max(0, len(s)-300):])
+	}
+}
