@@ -72,16 +72,14 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 		}
 		switch {
 		case line[0] == ' ' || line[0] == '\t':
-			if len(e.fields) == 0 {
-				c.add("header/malformed", part, p, "the header begins with a continuation line: %s", quote(line))
-			} else {
-				f := &e.fields[len(e.fields)-1]
-				f.value = append(f.value, line...)
-			}
+			// A field's continuation lines are joined to it below, when
+			// the field is read: here only one that follows no field.
+			c.add("header/malformed", part, p, "the header begins with a continuation line: %s", quote(line))
 		default:
 			colon := bytes.IndexByte(line, ':')
 			if colon < 0 {
 				c.add("header/malformed", part, p, "a header line without a colon (is the empty line before the body missing?): %s", quote(line))
+				_, next, _ = c.continuation(next, end) // its continuation lines go with it
 				break
 			}
 			name := line[:colon]
@@ -89,7 +87,25 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 				c.add("header/field-name", part, p, "field name %s is not printable ASCII without spaces", quote(name))
 			}
 			value := bytes.TrimLeft(line[colon+1:], " \t")
-			e.fields = append(e.fields, field{name: string(name), key: strings.ToLower(strings.TrimSpace(string(name))), value: bytes.Clone(value), off: p})
+			// The continuation lines that follow, unfolded into the
+			// value in one allocation (growing it line by line copied a
+			// long folded field over and over).
+			cont, contEnd, longsIn := c.continuation(next, end)
+			if longsIn.count > 0 {
+				if longs == 0 {
+					longOff, longLine = longsIn.off, longsIn.line
+				}
+				longs += longsIn.count
+			}
+			v := make([]byte, 0, len(value)+cont)
+			v = append(v, value...)
+			for q := next; q < contEnd; {
+				lineEnd, after := lineAt(c.data, q, end)
+				v = append(v, bytes.TrimSuffix(c.data[q:lineEnd], []byte("\r"))...)
+				q = after
+			}
+			e.fields = append(e.fields, field{name: string(name), key: strings.ToLower(strings.TrimSpace(string(name))), value: v, off: p})
+			next = contEnd
 		}
 		p = next
 	}
@@ -101,6 +117,44 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 		c.add("line/long", part, longOff, "header line of %d octets, more than 78 (fold it): %s%s", len(longLine), quote(longLine), more)
 	}
 	return e
+}
+
+// longLines counts the header lines over 78 octets of a stretch: how
+// many, and the first.
+type longLines struct {
+	count, off int
+	line       []byte
+}
+
+// lineAt returns where the line at p ends (its LF, or end) and where the
+// next begins.
+func lineAt(data []byte, p, end int) (lineEnd, next int) {
+	if i := bytes.IndexByte(data[p:end], '\n'); i >= 0 {
+		return p + i, p + i + 1
+	}
+	return end, end
+}
+
+// continuation reads the continuation lines from p (up to end): how many
+// bytes they add to a value, where they end, and the long lines among
+// them.
+func (c *checker) continuation(p, end int) (n, stop int, longs longLines) {
+	for p < end {
+		lineEnd, next := lineAt(c.data, p, end)
+		line := bytes.TrimSuffix(c.data[p:lineEnd], []byte("\r"))
+		if len(line) == 0 || (line[0] != ' ' && line[0] != '\t') {
+			break
+		}
+		if len(line) > 78 && len(line) <= 998 {
+			if longs.count == 0 {
+				longs.off, longs.line = p, line
+			}
+			longs.count++
+		}
+		n += len(line)
+		p = next
+	}
+	return n, p, longs
 }
 
 func validFieldName(name []byte) bool {
