@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/smtp"
 	"os"
 	"os/exec"
@@ -36,24 +37,38 @@ func main() {
 	messages := flag.Int("messages", 100000, "messages to send")
 	conns := flag.Int("conns", 20000, "connections to open and close after the messages")
 	keep := flag.Int("max-messages", 1000, "the -max-messages of the server")
+	size := flag.Int("message-bytes", 0, "the size of each message (0: about 1 KiB); text, so its search text is as large")
+	storeBytes := flag.Int64("max-store-bytes", 0, "the -max-store-bytes of the server (0: its default)")
+	prebuilt := flag.String("bin", "", "run this smtptest binary instead of building one (to compare with an older build)")
+	withHTTP := flag.Bool("http", false, "run with -http, list the messages through the API after each tenth (which makes their list entries), and DELETE /api/messages at the end")
 	flag.Parse()
-	if err := run(*messages, *conns, *keep); err != nil {
+	if err := run(*prebuilt, *messages, *conns, *keep, *size, *storeBytes, *withHTTP); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
 }
 
-func run(messages, conns, keep int) error {
+func run(prebuilt string, messages, conns, keep, size int, storeBytes int64, withHTTP bool) error {
 	dir, err := os.MkdirTemp("", "soak")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "smtptest")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/smtptest/smtptest/cmd/smtptest").CombinedOutput(); err != nil {
+	if prebuilt != "" {
+		bin = prebuilt
+	} else if out, err := exec.Command("go", "build", "-o", bin, "github.com/smtptest/smtptest/cmd/smtptest").CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-quiet", "-max-messages", fmt.Sprint(keep))
+	args := []string{"-addr", "127.0.0.1:0", "-quiet", "-max-messages", fmt.Sprint(keep)}
+	if storeBytes > 0 {
+		args = append(args, "-max-store-bytes", fmt.Sprint(storeBytes))
+	}
+	if withHTTP {
+		args = append(args, "-http", "127.0.0.1:0")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr // its warnings (and GODEBUG=gctrace=1's lines: the live heap)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -71,9 +86,18 @@ func run(messages, conns, keep int) error {
 	}
 	go io.Copy(io.Discard, out)
 	addr := strings.Fields(ready)[3]
+	api := ""
+	if withHTTP {
+		if i := strings.Index(ready, "http://127.0.0.1:"); i >= 0 { // only ever loopback
+			api = strings.TrimRight(strings.Fields(ready[i:])[0], "/,")
+		}
+		if api == "" {
+			return fmt.Errorf("no HTTP address in the ready line %q", ready)
+		}
+	}
 	pid := cmd.Process.Pid
 
-	fmt.Printf("smtptest pid %d on %s, -max-messages %d\n", pid, addr, keep)
+	fmt.Printf("smtptest pid %d on %s %s, %q\n", pid, addr, api, args)
 	fmt.Printf("%-28s %10s\n", "after", "VmRSS")
 	sample := func(what string) {
 		fmt.Printf("%-28s %10s\n", what, rss(pid))
@@ -83,7 +107,11 @@ func run(messages, conns, keep int) error {
 	// Messages over 4 sessions that last the whole phase (so that what
 	// grows is the record, not the number of transcripts), in tenths.
 	const sessions = 4
-	body := "Subject: soak\r\nFrom: app@example.com\r\nTo: ann@example.org\r\n\r\n" + strings.Repeat("a line of a small message\r\n", 30)
+	lines := 30
+	if size > 0 {
+		lines = size / len("a line of a small message\r\n")
+	}
+	body := "Subject: soak\r\nFrom: app@example.com\r\nTo: ann@example.org\r\n\r\n" + strings.Repeat("a line of a small message\r\n", lines)
 	clients := make([]*smtp.Client, sessions)
 	for i := range clients {
 		nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
@@ -113,7 +141,18 @@ func run(messages, conns, keep int) error {
 				return err
 			}
 		}
+		if api != "" {
+			if err := httpDo("GET", api+"/api/v1/messages?limit=0"); err != nil {
+				return err
+			}
+		}
 		sample(fmt.Sprintf("%d messages", tenth*per*sessions))
+	}
+	if api != "" {
+		if err := httpDo("DELETE", api+"/api/messages"); err != nil {
+			return err
+		}
+		sample("DELETE /api/messages")
 	}
 	for _, c := range clients {
 		if err := c.Quit(); err != nil {
@@ -145,6 +184,24 @@ func connectOnce(addr string) error {
 	_, err = io.Copy(io.Discard, nc) // until the server closes after QUIT
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetLinger(0) // no TIME_WAIT pile-up from 20,000 connections
+	}
+	return err
+}
+
+// httpDo makes one request of the API and reads the answer.
+func httpDo(method, url string) error {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s", method, url, resp.Status)
 	}
 	return err
 }

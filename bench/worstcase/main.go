@@ -38,16 +38,17 @@ import (
 func main() {
 	size := flag.Int("size", 30, "the big message's size in MiB (the default -max-size is 32)")
 	withHTTP := flag.Bool("http", false, "run with -http and read the big message through the API and the UI")
+	quiet := flag.Bool("quiet", false, "run with -quiet: nothing judged for the output (what the rest costs)")
 	probes := flag.Int("probes", 4, "clients that send small messages all along")
 	rounds := flag.Int("rounds", 200, "messages each probe sends before the big one, to measure the usual time")
 	flag.Parse()
-	if err := run(*size<<20, *withHTTP, *probes, *rounds); err != nil {
+	if err := run(*size<<20, *withHTTP, *quiet, *probes, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "worstcase:", err)
 		os.Exit(1)
 	}
 }
 
-func run(size int, withHTTP bool, probes, rounds int) error {
+func run(size int, withHTTP, quiet bool, probes, rounds int) error {
 	dir, err := os.MkdirTemp("", "worstcase")
 	if err != nil {
 		return err
@@ -61,7 +62,11 @@ func run(size int, withHTTP bool, probes, rounds int) error {
 	if withHTTP {
 		args = append(args, "-http", "127.0.0.1:0", "-json")
 	}
+	if quiet {
+		args = append(args, "-quiet")
+	}
 	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr // its warnings and errors (and GODEBUG=gctrace=1's lines)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
