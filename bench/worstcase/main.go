@@ -38,24 +38,27 @@ import (
 func main() {
 	size := flag.Int("size", 30, "the big message's size in MiB (the default -max-size is 32)")
 	withHTTP := flag.Bool("http", false, "run with -http and read the big message through the API and the UI")
+	prebuilt := flag.String("bin", "", "run this smtptest binary instead of building one (to compare with an older build)")
 	quiet := flag.Bool("quiet", false, "run with -quiet: nothing judged for the output (what the rest costs)")
 	probes := flag.Int("probes", 4, "clients that send small messages all along")
 	rounds := flag.Int("rounds", 200, "messages each probe sends before the big one, to measure the usual time")
 	flag.Parse()
-	if err := run(*size<<20, *withHTTP, *quiet, *probes, *rounds); err != nil {
+	if err := run(*prebuilt, *size<<20, *withHTTP, *quiet, *probes, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "worstcase:", err)
 		os.Exit(1)
 	}
 }
 
-func run(size int, withHTTP, quiet bool, probes, rounds int) error {
+func run(prebuilt string, size int, withHTTP, quiet bool, probes, rounds int) error {
 	dir, err := os.MkdirTemp("", "worstcase")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "smtptest")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/smtptest/smtptest/cmd/smtptest").CombinedOutput(); err != nil {
+	if prebuilt != "" {
+		bin = prebuilt
+	} else if out, err := exec.Command("go", "build", "-o", bin, "github.com/smtptest/smtptest/cmd/smtptest").CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %v\n%s", err, out)
 	}
 	args := []string{"-addr", "127.0.0.1:0"}
