@@ -139,29 +139,12 @@ func waitHandler(srv *smtptest.Server, mb *mailbox) http.HandlerFunc {
 				writeError(w, http.StatusBadRequest, err.Error())
 				return
 			}
-			// Each message is matched once, when the wait first sees
-			// it, not the whole store again for every new one.
-			judged := map[int]bool{}   // message ID -> matched
-			byRead := q.byReadStatus() // is:read changes: judged anew each time
+			qw := newQueryWait(q, srv, mb)
 			for {
 				// Count first, then look: a message that arrives in
 				// between is seen now or wakes the wait below.
 				seen, _ := srv.WaitForMessageCount(ctx, 0)
-				var matched []int
-				for _, sum := range srv.Summaries() {
-					ok, done := judged[sum.ID]
-					if !done || byRead {
-						if it, found := mb.item(sum.ID); found {
-							fields := it.search
-							fields.read = it.read
-							ok = q.matches(&fields)
-						}
-						judged[sum.ID] = ok
-					}
-					if ok {
-						matched = append(matched, sum.ID)
-					}
-				}
+				matched := qw.matched()
 				if len(matched) >= count {
 					writeJSON(w, http.StatusOK, summariesOf(srv, matched))
 					return
@@ -179,6 +162,44 @@ func waitHandler(srv *smtptest.Server, mb *mailbox) http.HandlerFunc {
 		}
 		writeJSON(w, status, summaries(srv.Summaries()))
 	}
+}
+
+// queryWait is the search of a wait: each message is matched once, when
+// the wait first sees it, not the whole store again for every new one
+// (4,000 terms over 20 MB made each SMTP reply wait 179 ms).
+type queryWait struct {
+	q      query
+	srv    *smtptest.Server
+	mb     *mailbox
+	judged map[int]bool // message ID -> matched
+	byRead bool         // is:read and is:unread change: judged anew each time
+	match  func(query, *searchable) bool
+}
+
+func newQueryWait(q query, srv *smtptest.Server, mb *mailbox) *queryWait {
+	return &queryWait{q: q, srv: srv, mb: mb, judged: map[int]bool{}, byRead: q.byReadStatus(),
+		match: func(q query, s *searchable) bool { return q.matches(s) }}
+}
+
+// matched returns the IDs of the messages kept that match, in the
+// record's order.
+func (qw *queryWait) matched() []int {
+	var out []int
+	for _, sum := range qw.srv.Summaries() {
+		ok, done := qw.judged[sum.ID]
+		if !done || qw.byRead {
+			if it, found := qw.mb.item(sum.ID); found {
+				fields := it.search
+				fields.read = it.read
+				ok = qw.match(qw.q, &fields)
+			}
+			qw.judged[sum.ID] = ok
+		}
+		if ok {
+			out = append(out, sum.ID)
+		}
+	}
+	return out
 }
 
 // summariesOf returns the summaries of the messages with these IDs, in

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"net/smtp"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smtptest/smtptest"
 )
 
 func TestSplitQuery(t *testing.T) {
@@ -178,5 +182,45 @@ func TestStrictQuery(t *testing.T) {
 	}
 	if _, err := parseQuery(strings.Repeat("-x ", maxQueryTerms), time.UTC); err != nil {
 		t.Errorf("%d terms: %v", maxQueryTerms, err)
+	}
+}
+
+// TestQueryWaitMatchesEachMessageOnce: a wait with a query matches each
+// message once as it arrives, not the whole store again per new message;
+// with is:read it looks again (read status changes).
+func TestQueryWaitMatchesEachMessageOnce(t *testing.T) {
+	srv, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	mb := newMailbox(srv, newChecks(false, nil), nil)
+	send := func(subject string) {
+		t.Helper()
+		if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: "+subject+"\r\n\r\nx\r\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, _ := parseQuery("subject:wanted", time.UTC)
+	qw := newQueryWait(q, srv, mb)
+	calls := 0
+	qw.match = func(q query, s *searchable) bool { calls++; return q.matches(s) }
+	for i := range 10 {
+		send(fmt.Sprint("other ", i))
+		qw.matched()
+	}
+	send("wanted")
+	if got := qw.matched(); len(got) != 1 {
+		t.Errorf("matched %v", got)
+	}
+	if calls != 11 {
+		t.Errorf("%d matches for 11 messages, each seen once; want 11 (not 66)", calls)
+	}
+	read, _ := parseQuery("is:read", time.UTC)
+	qr := newQueryWait(read, srv, mb)
+	qr.matched()
+	mb.setRead([]int{lastID(t, srv)}, true)
+	if got := qr.matched(); len(got) != 1 {
+		t.Errorf("is:read after marking one read: %v", got)
 	}
 }
