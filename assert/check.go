@@ -84,18 +84,19 @@ func (c Checker) DeliveredInAnyOrder(t testing.TB, srv *smtptest.Server, want ..
 	return false
 }
 
-// Includes is [Includes], with c's options. With [Within], it returns as
-// soon as a matching message arrives.
+// Includes is [Includes], with c's options and scope: only messages in
+// scope can match. With [Within], it returns as soon as a matching
+// message arrives.
 func (c Checker) Includes(t testing.TB, srv *smtptest.Server, want Mail) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
 	defer cancel()
-	var got []*smtptest.Message
-	for seen := 0; ; seen = len(got) {
+	var all []*smtptest.Message
+	for seen := 0; ; seen = len(all) {
 		var err error
-		got, err = srv.WaitForMessagesContext(ctx, seen+1)
-		for _, m := range got[min(seen, len(got)):] {
-			if cmp.Equal(want, view(want, m), c.cmpOptions()...) {
+		all, err = srv.WaitForMessagesContext(ctx, seen+1)
+		for _, m := range all[min(seen, len(all)):] {
+			if (c.scope == nil || c.scope.selects(m)) && cmp.Equal(want, view(want, m), c.cmpOptions()...) {
 				return true
 			}
 		}
@@ -103,7 +104,8 @@ func (c Checker) Includes(t testing.TB, srv *smtptest.Server, want Mail) bool {
 			break
 		}
 	}
-	msg := "assert.Includes: no message matches"
+	got := c.inScope(all)
+	msg := "assert.Includes: no message matches" + c.scopeText()
 	if k := c.closest(want, got, make([]bool, len(got))); k >= 0 {
 		msg += fmt.Sprintf("; the closest is message %d (-want +got):\n%s", k+1, c.diff(want, view(want, got[k])))
 	}

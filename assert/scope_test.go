@@ -9,6 +9,7 @@ import (
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/assert"
+	"github.com/smtptest/smtptest/lint"
 )
 
 // TestScopedChecksOnASharedServer: parallel subtests share one server,
@@ -69,4 +70,37 @@ func TestScopedChecksOnASharedServer(t *testing.T) {
 	wantFail(t, func(t testing.TB) bool {
 		return assert.To("nobody@example.org").Within(20*time.Millisecond).Count(t, srv, 1)
 	}, "got 0 message(s), want 1 (waited 20ms for message 1 to arrive)", "(no connection sent this test's mail)")
+}
+
+// TestEveryCheckKeepsItsScope: each Checker method, scoped to ann, on a
+// server that has only bob's mail (and bob's refusal): none may pass on
+// bob's mail, with a wait or without. (Includes did: it looked at every
+// message.)
+func TestEveryCheckKeepsItsScope(t *testing.T) {
+	bobs := "Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nFrom: app@example.com\r\nTo: bob@example.org\r\nMessage-ID: <b@example.com>\r\nSubject: Welcome\r\n\r\nhi\r\n"
+	srv := server(t, [3]string{"app@example.com", "bob@example.org", bobs})
+	for _, scoped := range []assert.Checker{assert.To("ann@example.org"), assert.To("ann@example.org").Within(50 * time.Millisecond),
+		assert.Where(func(m *smtptest.Message) bool { return m.To[0] == "ann@example.org" })} {
+		anyMail := assert.Mail{Subject: "Welcome"}
+		for name, f := range map[string]func(testing.TB) bool{
+			"Delivered":           func(t testing.TB) bool { return scoped.Delivered(t, srv, anyMail) },
+			"DeliveredInAnyOrder": func(t testing.TB) bool { return scoped.DeliveredInAnyOrder(t, srv, anyMail) },
+			"Includes":            func(t testing.TB) bool { return scoped.Includes(t, srv, anyMail) },
+			"Count":               func(t testing.TB) bool { return scoped.Count(t, srv, 1) },
+			"DKIM":                func(t testing.TB) bool { return scoped.DKIM(t, srv, "") },
+			"Golden":              func(t testing.TB) bool { return scoped.Golden(t, srv, "testdata/never-written.golden") },
+			"Rejected":            func(t testing.TB) bool { return scoped.Rejected(t, srv, assert.Rejection{Stage: smtptest.StageRcpt}) },
+			"IncludesRejections": func(t testing.TB) bool {
+				return scoped.IncludesRejections(t, srv, assert.Rejection{Stage: smtptest.StageRcpt})
+			},
+		} {
+			if ok, out := check(t, f); ok {
+				t.Errorf("%s passed on mail out of scope:\n%s", name, out)
+			}
+		}
+		// The checks that pass when nothing is in scope: they must not
+		// see bob's mail either.
+		wantPass(t, func(t testing.TB) bool { return scoped.NoMail(t, srv) })
+		wantPass(t, func(t testing.TB) bool { return scoped.WellFormed(t, srv, lint.Strict()) }) // bob's lacks MIME fields: nothing of his is judged
+	}
 }
