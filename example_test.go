@@ -149,6 +149,30 @@ func ExampleServer_WaitForMessages() {
 	// disk full
 }
 
+// WaitForQuiet waits until the mail stops: a job that sends a batch in
+// the background is done when nothing has come for the quiet time.
+func ExampleServer_WaitForQuiet() {
+	srv, err := smtptest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	go func() { // a digest to three subscribers, sent in the background
+		for _, to := range []string{"ann@example.org", "bob@example.org", "eve@example.org"} {
+			smtp.SendMail(srv.Addr(), nil, "digest@example.com", []string{to}, []byte("Subject: This week\r\n\r\nNews.\r\n"))
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv.WaitForMessagesContext(ctx, 1) // the job has started
+	msgs, err := srv.WaitForQuiet(ctx, 2*time.Second)
+	fmt.Println(len(msgs), err)
+	// Output:
+	// 3 <nil>
+}
+
 // The context variant serves other goroutines and subtests that share a
 // server: it returns an error instead of failing the test.
 func ExampleServer_WaitForMessagesContext() {

@@ -363,6 +363,36 @@ func (s *Server) WaitForMessageCount(ctx context.Context, n int) (int, error) {
 	return got, nil
 }
 
+// WaitForQuiet blocks until no message has been accepted for quiet: a
+// settled wait, for a sender that works in the background and must send
+// exactly so many (WaitForMessagesContext returns as soon as there are
+// enough, so a job that sends two too many would pass). It returns every
+// message accepted so far. If ctx ends, or the server closes, before the
+// record has been quiet that long, it returns what it has and an error
+// wrapping ctx.Err() or [ErrServerClosed]. Each message that arrives
+// restarts the quiet time: a sender that never pauses keeps it waiting
+// until ctx ends. It is safe to call from any goroutine.
+func (s *Server) WaitForQuiet(ctx context.Context, quiet time.Duration) ([]*Message, error) {
+	for {
+		n, err := s.WaitForMessageCount(ctx, 0)
+		if err != nil {
+			return s.Messages(), err
+		}
+		wait, cancel := context.WithTimeout(ctx, quiet)
+		_, err = s.WaitForMessageCount(wait, n+1)
+		cancel()
+		switch {
+		case err == nil: // another message: the quiet time starts again
+		case ctx.Err() != nil:
+			return s.Messages(), fmt.Errorf("not quiet for %v: %w", quiet, ctx.Err())
+		case errors.Is(err, context.DeadlineExceeded):
+			return s.Messages(), nil // quiet for the whole time
+		default:
+			return s.Messages(), err // the server closed
+		}
+	}
+}
+
 // WaitForRejectionsContext blocks until at least n rejections have been
 // recorded and returns them all, for clients that are refused in the
 // background. Like [Server.WaitForMessagesContext], it returns what it has

@@ -387,3 +387,29 @@ func TestDeleteMessages(t *testing.T) {
 		t.Errorf("after another message: %v (IDs are not reused)", msgs)
 	}
 }
+
+// TestWaitForQuiet: it returns once no message came for the quiet time,
+// with every message of a sender that did not pause that long; if ctx
+// ends first, an error; after Close, ErrServerClosed.
+func TestWaitForQuiet(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	go func() {
+		for i := range 4 {
+			smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i)))
+		}
+	}()
+	srv.WaitForMessages(1, 10*time.Second)
+	msgs, err := srv.WaitForQuiet(context.Background(), 2*time.Second)
+	if err != nil || len(msgs) != 4 {
+		t.Fatalf("WaitForQuiet = %d messages, %v; want 4", len(msgs), err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := srv.WaitForQuiet(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("with ctx ended: %v", err)
+	}
+	srv.Close()
+	if _, err := srv.WaitForQuiet(context.Background(), time.Hour); !errors.Is(err, smtptest.ErrServerClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+}

@@ -57,9 +57,10 @@ import (
 // package-level functions use, waits for nothing. A Checker is a value;
 // its methods do not change it.
 type Checker struct {
-	wait  time.Duration
-	opts  []cmp.Option
-	scope *scope // nil: every message and rejection
+	wait   time.Duration
+	settle time.Duration // 0: no settled wait
+	opts   []cmp.Option
+	scope  *scope // nil: every message and rejection
 }
 
 // Within returns a Checker that waits up to d for the expected mail (or
@@ -67,6 +68,25 @@ type Checker struct {
 // record, waking as each message arrives, never by sleeping.
 // [Checker.NoMail] waits the whole of d for mail that must not come.
 func Within(d time.Duration) Checker { return Checker{}.Within(d) }
+
+// Settled returns a Checker whose message checks, once they have the
+// messages they need (waiting with [Checker.Within] for them), go on
+// waiting until no new message in scope has arrived for quiet, and only
+// then compare: Count(t, srv, n) then means exactly n, even for a
+// background job that would send n+2, and Delivered sees a late extra
+// message. Each message in scope restarts the quiet time; the wait ends
+// at the latest after the Within time plus quiet. Without Settled, a
+// check compares as soon as it has what it waits for (Within), or what
+// has arrived at the call.
+//
+//	assert.Within(5*time.Second).Settled(200*time.Millisecond).Count(t, srv, 50)
+func Settled(quiet time.Duration) Checker { return Checker{}.Settled(quiet) }
+
+// Settled returns a copy of c with the settled wait of [Settled].
+func (c Checker) Settled(quiet time.Duration) Checker {
+	c.settle = quiet
+	return c
+}
 
 // With returns a Checker that passes opts to go-cmp, in addition to its
 // own, when it compares expectations with what arrived.

@@ -378,3 +378,26 @@ func ExampleDKIM() {
 	// Fake: smtptest server 127.0.0.1:[port] (made at example_test.go): SMTP transcript:
 	// [...]
 }
+
+// Settled makes Count mean exactly n for a job that sends in the
+// background: the check waits until the mail stops for the quiet time.
+func ExampleSettled() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+
+		// A background job that sends one welcome too many.
+		go sendWelcome(srv.Addr(), "ann@example.org", "bob@example.org", "ann@example.org")
+
+		ok := assert.Within(10*time.Second).Settled(2*time.Second).Count(t, srv, 2)
+		fmt.Println("passed:", ok)
+	})
+	// Output:
+	// assert.Count: got 3 message(s), want 2
+	// 3 message(s) received:
+	//   1. from <noreply@example.com> to <ann@example.org> subject "Welcome, ann" (128 bytes, conn 1)
+	//   2. from <noreply@example.com> to <bob@example.org> subject "Welcome, bob" (128 bytes, conn 2)
+	//   3. from <noreply@example.com> to <ann@example.org> subject "Welcome, ann" (128 bytes, conn 3)
+	// SMTP transcript:
+	// [...]
+	// passed: false
+}

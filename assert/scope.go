@@ -3,6 +3,7 @@ package assert
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/smtptest/smtptest"
 )
@@ -79,20 +80,48 @@ func (s *scope) selects(m *smtptest.Message) bool {
 // messages returns what srv received (in scope), after waiting (with
 // Within) until it holds n messages in scope.
 func (c Checker) messages(srv *smtptest.Server, n int) []*smtptest.Message {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), c.wait)
 	defer cancel()
-	if c.scope == nil {
-		got, _ := srv.WaitForMessagesContext(ctx, n)
-		return got
-	}
-	for total := n; ; {
-		all, err := srv.WaitForMessagesContext(ctx, total)
-		mine := c.inScope(all)
+	var mine []*smtptest.Message
+	total := 0 // how many messages of all were seen
+	for want := n; ; {
+		all, err := srv.WaitForMessagesContext(ctx, want)
+		mine, total = c.inScope(all), len(all)
 		if len(mine) >= n || err != nil {
-			return mine
+			break
 		}
-		total = len(all) + 1 // someone else's: wait for the next one
+		want = len(all) + 1 // someone else's: wait for the next one
 	}
+	if c.settle <= 0 {
+		return mine
+	}
+	// Settled: wait until no message in scope came for c.settle, at
+	// most until the Within time plus c.settle.
+	last := len(mine)
+	deadline := start.Add(c.wait + c.settle)
+	quietUntil := time.Now().Add(c.settle)
+	for {
+		wait, cancel := context.WithDeadline(context.Background(), minTime(quietUntil, deadline))
+		all, err := srv.WaitForMessagesContext(wait, total+1)
+		cancel()
+		mine, total = c.inScope(all), len(all)
+		if err != nil {
+			return mine // quiet (or the deadline, or the server closed)
+		}
+		if len(mine) > last {
+			last = len(mine)
+			quietUntil = time.Now().Add(c.settle) // one more in scope: quiet again from now
+		}
+	}
+}
+
+// minTime is the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // inScope filters msgs.

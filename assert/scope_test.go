@@ -104,3 +104,22 @@ func TestEveryCheckKeepsItsScope(t *testing.T) {
 		wantPass(t, func(t testing.TB) bool { return scoped.WellFormed(t, srv, lint.Strict()) }) // bob's lacks MIME fields: nothing of his is judged
 	}
 }
+
+// TestSettled: a background job that sends two more than expected passes
+// Within(d).Count(n), which returns as soon as n arrived; with Settled it
+// fails, having waited until the mail stopped.
+func TestSettled(t *testing.T) {
+	srv := server(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 5 {
+			smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, []byte(fmt.Sprintf("Subject: %d\r\n\r\nhi\r\n", i)))
+		}
+	}()
+	wantFail(t, func(t testing.TB) bool {
+		return assert.Within(10*time.Second).Settled(2*time.Second).To("ann@example.org").Count(t, srv, 3)
+	}, "got 5 message(s), want 3")
+	<-done
+	wantPass(t, func(t testing.TB) bool { return assert.Settled(50*time.Millisecond).Count(t, srv, 5) })
+}
