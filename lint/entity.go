@@ -73,13 +73,19 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 		switch {
 		case line[0] == ' ' || line[0] == '\t':
 			// A field's continuation lines are joined to it below, when
-			// the field is read: here only one that follows no field.
-			c.add("header/malformed", part, p, "the header begins with a continuation line: %s", quote(line))
+			// the field is read; here come only those after a line that
+			// is no field (they continue the field before it, as readers
+			// take them: amortized appends) or at the very start.
+			if len(e.fields) == 0 {
+				c.add("header/malformed", part, p, "the header begins with a continuation line: %s", quote(line))
+			} else {
+				f := &e.fields[len(e.fields)-1]
+				f.value = append(f.value, line...)
+			}
 		default:
 			colon := bytes.IndexByte(line, ':')
 			if colon < 0 {
 				c.add("header/malformed", part, p, "a header line without a colon (is the empty line before the body missing?): %s", quote(line))
-				_, next, _ = c.continuation(next, end) // its continuation lines go with it
 				break
 			}
 			name := line[:colon]
