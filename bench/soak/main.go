@@ -15,7 +15,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -23,11 +22,8 @@ import (
 	"net/http"
 	"net/smtp"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/smtptest/smtptest/bench/internal/load"
@@ -49,17 +45,6 @@ func main() {
 }
 
 func run(prebuilt string, messages, conns, keep, size int, storeBytes int64, withHTTP bool) error {
-	dir, err := os.MkdirTemp("", "soak")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "smtptest")
-	if prebuilt != "" {
-		bin = prebuilt
-	} else if out, err := exec.Command("go", "build", "-o", bin, "github.com/smtptest/smtptest/cmd/smtptest").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
-	}
 	args := []string{"-addr", "127.0.0.1:0", "-quiet", "-max-messages", fmt.Sprint(keep)}
 	if storeBytes > 0 {
 		args = append(args, "-max-store-bytes", fmt.Sprint(storeBytes))
@@ -67,24 +52,12 @@ func run(prebuilt string, messages, conns, keep, size int, storeBytes int64, wit
 	if withHTTP {
 		args = append(args, "-http", "127.0.0.1:0")
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr // its warnings (and GODEBUG=gctrace=1's lines: the live heap)
-	out, err := cmd.StdoutPipe()
+	child, err := load.Start(prebuilt, args...)
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	ready, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	go io.Copy(io.Discard, out)
+	defer child.Stop()
+	ready, cmd := child.Ready, child.Cmd
 	addr := strings.Fields(ready)[3]
 	api := ""
 	if withHTTP {

@@ -26,13 +26,12 @@ import (
 	"net/http"
 	"net/smtp"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/smtptest/smtptest/bench/internal/load"
 )
 
 func main() {
@@ -50,17 +49,6 @@ func main() {
 }
 
 func run(prebuilt string, size int, withHTTP, quiet bool, probes, rounds int) error {
-	dir, err := os.MkdirTemp("", "worstcase")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "smtptest")
-	if prebuilt != "" {
-		bin = prebuilt
-	} else if out, err := exec.Command("go", "build", "-o", bin, "github.com/smtptest/smtptest/cmd/smtptest").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
-	}
 	args := []string{"-addr", "127.0.0.1:0"}
 	if withHTTP {
 		args = append(args, "-http", "127.0.0.1:0", "-json")
@@ -68,24 +56,12 @@ func run(prebuilt string, size int, withHTTP, quiet bool, probes, rounds int) er
 	if quiet {
 		args = append(args, "-quiet")
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr // its warnings and errors (and GODEBUG=gctrace=1's lines)
-	out, err := cmd.StdoutPipe()
+	child, err := load.Start(prebuilt, args...)
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	ready, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	go io.Copy(io.Discard, out)
+	defer child.Stop()
+	ready, cmd := child.Ready, child.Cmd
 	addr, api := readyAddrs(ready)
 	big := worstMessage(size)
 	fmt.Printf("smtptest pid %d on %s (flags %q); the big message: %.1f MiB\n", cmd.Process.Pid, addr, args, float64(len(big))/(1<<20))
