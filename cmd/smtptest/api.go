@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -243,7 +242,7 @@ func attachmentHandler(srv *smtptest.Server) http.HandlerFunc {
 		}
 		untrusted(w)
 		w.Header().Set("Content-Type", ct)
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+		w.Header().Set("Content-Disposition", contentDisposition("attachment", a.Filename))
 		w.Write(a.Data)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
@@ -198,5 +199,28 @@ func TestAPIBoundsRequests(t *testing.T) {
 	hs := newHTTPServer(h)
 	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.IdleTimeout <= 0 || hs.WriteTimeout <= maxWait {
 		t.Errorf("HTTP server timeouts: %+v", hs)
+	}
+}
+
+// TestContentDisposition: a name that is not ASCII goes out with an ASCII
+// filename= fallback first and filename*= after it (RFC 6266 4.3), and
+// both read back with mime.ParseMediaType as the UTF-8 name.
+func TestContentDisposition(t *testing.T) {
+	for name, want := range map[string]string{
+		"report.pdf":        `attachment; filename=report.pdf`,
+		"Rechnung März.pdf": `attachment; filename="Rechnung M_rz.pdf"; filename*=utf-8''Rechnung%20M%C3%A4rz.pdf`,
+		`a "quoted"/name`:   `attachment; filename="a \"quoted\"/name"`,
+		"":                  `attachment`,
+	} {
+		got := contentDisposition("attachment", name)
+		if got != want {
+			t.Errorf("contentDisposition(%q) = %s; want %s", name, got, want)
+		}
+		if name == "" {
+			continue
+		}
+		if _, params, err := mime.ParseMediaType(got); err != nil || params["filename"] != name {
+			t.Errorf("%s parses as %q, %v; want %q", got, params["filename"], err, name)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -105,4 +106,29 @@ const untrustedPolicy = "sandbox; default-src 'none'"
 func untrusted(w http.ResponseWriter) {
 	w.Header().Set("Content-Security-Policy", untrustedPolicy)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+}
+
+// contentDisposition is a Content-Disposition of kind ("attachment",
+// "inline") for a download named name. A name that is not plain ASCII
+// goes out twice (RFC 6266 4.3): as filename*= in UTF-8 (RFC 8187), which
+// browsers and curl -J read, and as a plain ASCII filename= fallback with
+// the other characters as "_", for the clients that know only that one
+// (curl -OJ saved "1" without it).
+func contentDisposition(kind, name string) string {
+	if name == "" {
+		return kind
+	}
+	plain := mime.FormatMediaType(kind, map[string]string{"filename": name})
+	if !strings.Contains(plain, "filename*=") {
+		return plain
+	}
+	fallback := strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '/' {
+			return '_'
+		}
+		return r
+	}, name)
+	// The fallback first, as RFC 6266 4.3 suggests: a client that reads
+	// one of them takes the first.
+	return mime.FormatMediaType(kind, map[string]string{"filename": fallback}) + "; " + plain[len(kind)+len("; "):]
 }

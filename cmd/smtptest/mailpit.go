@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/mail"
 	"runtime"
@@ -208,7 +207,7 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 			}
 			untrusted(w)
 			w.Header().Set("Content-Type", ct)
-			w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
+			w.Header().Set("Content-Disposition", contentDisposition("inline", name))
 			w.Write(p.Data)
 			return
 		}
