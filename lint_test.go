@@ -9,7 +9,7 @@ import (
 	"github.com/smtptest/smtptest/lint"
 )
 
-const completeMsg = "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nFrom: a@example.com\r\nTo: b@example.org\r\n" +
+const completeMsg = "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\nFrom: a@example.com\r\nTo: b@example.org\r\n" +
 	"Subject: Hi\r\nMessage-ID: <hi-1@example.com>\r\n\r\nHello.\r\n"
 
 func TestRejectMalformed(t *testing.T) {

@@ -323,7 +323,7 @@ func ExampleTo() {
 func ExampleRender() {
 	runTest(func(t testing.TB) {
 		srv := smtptest.NewServer(t)
-		msg := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nFrom: App <noreply@example.com>\r\nTo: ann@example.org\r\n" +
+		msg := "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\nFrom: App <noreply@example.com>\r\nTo: ann@example.org\r\n" +
 			"Message-ID: <8f2c@example.com>\r\nSubject: =?utf-8?q?Welcome=2C_Ann?=\r\n\r\nClick https://example.com/verify?t=Zq81x\r\n"
 		if err := smtp.SendMail(srv.Addr(), nil, "noreply@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,7 +160,8 @@ func within(root, path string) bool {
 // way throughout: Date values, Message-IDs and the references to them,
 // MIME boundaries, Content-IDs and their cid: uses, and the matches of
 // volatile; each becomes a numbered placeholder ("[message-id 1]"), so two
-// runs of the same sender render alike. A header value that decodes to
+// runs of the same sender render alike. A Date is normalised only if it is
+// an RFC 5322 date-time; otherwise it is kept and marked, with why. A header value that decodes to
 // control characters (an encoded line break, say) is shown quoted, its
 // field marked "(escaped)", so that it cannot pass for other fields.
 func Render(msgs []*smtptest.Message, volatile ...*regexp.Regexp) string {
@@ -234,6 +236,12 @@ func (r *renderer) part(b *strings.Builder, path []int, e *message.Entity, err e
 		}
 		switch strings.ToLower(key) {
 		case "date":
+			if why := dateProblem(v); why != "" {
+				// Not normalised: a golden file made with a valid date
+				// must not match it.
+				fmt.Fprintf(b, "  %s (not an RFC 5322 date: %s): %s\n", key, why, v)
+				continue
+			}
 			v = "[date]"
 		case "message-id", "in-reply-to", "references", "content-id", "resent-message-id":
 			kind := "message-id"
@@ -285,6 +293,43 @@ func (r *renderer) part(b *strings.Builder, path []int, e *message.Entity, err e
 		filename = params["name"]
 	}
 	fmt.Fprintf(b, "  attachment %q (%s), %d bytes, sha256 %x\n", filename, media, len(body), sha256.Sum256(body))
+}
+
+// obsZones are the zone names RFC 5322 4.3 lets a reader accept.
+var obsZones = map[string]bool{"UT": true, "GMT": true, "EST": true, "EDT": true, "CST": true, "CDT": true, "MST": true, "MDT": true, "PST": true, "PDT": true}
+
+// dateProblem says why v is not an RFC 5322 date-time (3.3, with the
+// obsolete zones of 4.3), or returns "": it must parse, its zone must be
+// +hhmm/-hhmm or one of obsZones (not "UTC": what Go's time.RFC1123
+// writes), its hour two digits, and its day of the week, if given, the
+// date's own.
+func dateProblem(v string) string {
+	t, err := mail.ParseDate(v)
+	if err != nil {
+		return "it does not parse"
+	}
+	s := strings.TrimSpace(v)
+	if i := strings.IndexByte(s, '('); i > 0 { // a trailing comment
+		s = strings.TrimSpace(s[:i])
+	}
+	fields := strings.Fields(s)
+	zone := fields[len(fields)-1]
+	numeric := len(zone) == 5 && (zone[0] == '+' || zone[0] == '-') && strings.Trim(zone[1:], "0123456789") == ""
+	military := len(zone) == 1 && zone[0] >= 'A' && zone[0] <= 'Z' && zone[0] != 'J'
+	if !numeric && !obsZones[strings.ToUpper(zone)] && !military {
+		return fmt.Sprintf("zone %q", zone)
+	}
+	for _, f := range fields {
+		if strings.Count(f, ":") >= 1 && strings.IndexByte(f, ':') != 2 {
+			return fmt.Sprintf("time %q", f)
+		}
+	}
+	if day, _, ok := strings.Cut(s, ","); ok {
+		if want := t.Weekday().String()[:3]; !strings.EqualFold(strings.TrimSpace(day), want) {
+			return fmt.Sprintf("%s is a %s", strings.TrimSpace(s[len(day)+1:]), t.Weekday())
+		}
+	}
+	return ""
 }
 
 // hasControl reports whether s has a control character other than tab.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/assert"
@@ -15,12 +16,12 @@ import (
 // welcomeRun is the mail one run of a sender produces: the date, ids,
 // boundary and token differ from run to run.
 func welcomeRun(run int, word string) string {
-	return fmt.Sprintf("Date: Mon, 0%d Dec 2026 20:00:00 +0000\r\nFrom: App <noreply@example.com>\r\nTo: ann@example.org\r\n"+
+	return fmt.Sprintf("Date: %s\r\nFrom: App <noreply@example.com>\r\nTo: ann@example.org\r\n"+
 		"Message-ID: <%d.run@example.com>\r\nIn-Reply-To: <%d.run@example.com>\r\nSubject: Welcome\r\nMIME-Version: 1.0\r\n"+
 		"Content-Type: multipart/related; boundary=\"b%d\"\r\n\r\n"+
 		"--b%d\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>%s <img src=\"cid:logo%d@example.com\"> https://example.com/verify?t=tok%dxyz</p>\r\n"+
 		"--b%d\r\nContent-Type: image/png\r\nContent-ID: <logo%d@example.com>\r\nContent-Disposition: inline; filename=logo.png\r\n\r\nPNG\r\n"+
-		"--b%d--\r\n", run, run*7, run*7, run, run, word, run, run, run, run, run)
+		"--b%d--\r\n", time.Date(2026, 12, run, 20, 0, 0, 0, time.UTC).Format(time.RFC1123Z), run*7, run*7, run, run, word, run, run, run, run, run)
 }
 
 func TestGolden(t *testing.T) {
@@ -124,5 +125,24 @@ func TestRenderEscapesDecodedLineBreaks(t *testing.T) {
 	}
 	if !strings.Contains(a, `Subject (escaped): "hi\r\nX-Injected: yes"`) {
 		t.Errorf("rendering:\n%s", a)
+	}
+}
+
+// TestRenderKeepsAMalformedDate: only an RFC 5322 date becomes [date]; a
+// zone "UTC", a one-digit hour, a wrong day of the week stay, marked.
+func TestRenderKeepsAMalformedDate(t *testing.T) {
+	for date, want := range map[string]string{
+		"Mon, 02 Mar 2026 09:30:00 +0000":       "Date: [date]",
+		"Mon, 02 Mar 2026 09:30:00 +0000 (UTC)": "Date: [date]",
+		"2 Mar 2026 09:30:00 GMT":               "Date: [date]",
+		"Mon, 02 Mar 2026 09:30:00 UTC":         `Date (not an RFC 5322 date: zone "UTC"): Mon, 02 Mar 2026 09:30:00 UTC`,
+		"Mon, 02 Mar 2026 9:30:00 +0000":        `Date (not an RFC 5322 date: time "9:30:00")`,
+		"Tue, 02 Mar 2026 09:30:00 +0000":       "Date (not an RFC 5322 date: 02 Mar 2026 09:30:00 +0000 is a Monday)",
+		"yesterday":                             "Date (not an RFC 5322 date: it does not parse): yesterday",
+	} {
+		r := assert.Render([]*smtptest.Message{{Data: []byte("Date: " + date + "\r\nSubject: x\r\n\r\nbody\r\n")}})
+		if !strings.Contains(r, want) {
+			t.Errorf("Date %q renders as:\n%s\nwant %q", date, r, want)
+		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/smtptest/smtptest/lint"
 )
 
-const wellFormed = "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
+const wellFormed = "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\n" +
 	"From: App <noreply@example.com>\r\n" +
 	"To: ann@example.org\r\n" +
 	"Subject: Welcome\r\n" +
@@ -32,7 +32,7 @@ func TestWellFormed(t *testing.T) {
 	)
 
 	// Warnings alone pass, and are logged.
-	noID := server(t, [3]string{"a@example.com", "b@example.org", "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nFrom: a@example.com\r\n\r\nhi\r\n"})
+	noID := server(t, [3]string{"a@example.com", "b@example.org", "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\nFrom: a@example.com\r\n\r\nhi\r\n"})
 	ok, out := check(t, func(t testing.TB) bool { return assert.WellFormed(t, noID) })
 	if !ok || !contains(out, "assert.WellFormed: 1 warning(s) in 1 message(s):") || !contains(out, "header/message-id-missing") {
 		t.Errorf("warnings only: ok %v, log:\n%s", ok, out)

@@ -13,7 +13,7 @@ import (
 // and past 1 KiB an HTML part and a base64 attachment that fill the rest.
 func lintMessage(size int) []byte {
 	var b strings.Builder
-	b.WriteString("Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nFrom: App <app@example.com>\r\nTo: ann@example.org\r\n" +
+	b.WriteString("Date: Tue, 01 Dec 2026 20:00:00 +0000\r\nFrom: App <app@example.com>\r\nTo: ann@example.org\r\n" +
 		"Subject: =?utf-8?q?Your_report_=E2=9C=93?=\r\nMessage-ID: <report-1@example.com>\r\nMIME-Version: 1.0\r\n")
 	if size <= 1<<10 {
 		b.WriteString("Content-Type: text/plain; charset=utf-8\r\n\r\n")

@@ -30,7 +30,7 @@ func ExampleCheck() {
 // The bulk-sender profile requires one-click unsubscription (RFC 8058)
 // and a DKIM signature.
 func ExampleBulkSender() {
-	msg := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
+	msg := "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\n" +
 		"From: News <news@example.com>\r\n" +
 		"To: ann@example.org\r\n" +
 		"Subject: This week\r\n" +
@@ -58,7 +58,7 @@ func ExampleDKIMKeys() {
 	}
 	keys := new(dkimtest.Keys)
 	keys.Add(key)
-	msg := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
+	msg := "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\n" +
 		"From: News <news@example.com>\r\n" +
 		"To: ann@example.org\r\n" +
 		"Subject: This week\r\n" +

@@ -7,7 +7,7 @@ import (
 )
 
 // good is a complete, well-formed message.
-const good = "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
+const good = "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\n" +
 	"From: App <app@example.com>\r\n" +
 	"To: Ann <ann@example.org>\r\n" +
 	"Subject: Welcome\r\n" +
@@ -144,7 +144,7 @@ func TestSeverityOfMessageIDInBulkProfile(t *testing.T) {
 }
 
 func TestLinesAndParts(t *testing.T) {
-	data := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nFrom: a@example.com\r\nMessage-ID: <1@x>\r\nMIME-Version: 1.0\r\n" +
+	data := "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\nFrom: a@example.com\r\nMessage-ID: <1@x>\r\nMIME-Version: 1.0\r\n" +
 		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
 		"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!\r\n--b--\r\n"
 	ps := Check([]byte(data))

@@ -16,7 +16,7 @@ import (
 	"github.com/smtptest/smtptest/dkimtest"
 )
 
-const bulkMsg = "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\n" +
+const bulkMsg = "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\n" +
 	"From: News <news@example.com>\r\n" +
 	"To: ann@example.org\r\n" +
 	"Subject: Weekly\r\n" +

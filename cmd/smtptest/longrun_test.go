@@ -416,7 +416,7 @@ func TestLintInOutputAndAPI(t *testing.T) {
 	if err := q.send("app@example.com", []string{"ann@example.org"}, msg); !errors.As(err, &tp) || tp.Code != 550 || !strings.Contains(tp.Msg, "no Date field (RFC 5322 3.6)") {
 		t.Errorf("-reject-malformed: %v", err)
 	}
-	complete := "Date: Mon, 01 Dec 2026 20:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n" + msg
+	complete := "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n" + msg
 	if err := q.send("app@example.com", []string{"ann@example.org"}, complete); err != nil {
 		t.Errorf("a complete message: %v", err)
 	}
