@@ -11,6 +11,7 @@ import (
 	"net/smtp"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,6 +104,11 @@ func TestMessageListAndView(t *testing.T) {
 		t.Errorf("the line marked in the source: %q", got)
 	}
 	b.do(t, chromedp.Click(chromedp.CSS("#tab-lint")), waitText("#lint", "line/long"))
+	// Words wrap at spaces and punctuation, never inside ("er/ro/r"):
+	// a word that fits on a line is laid out on one line.
+	if broken := eval[[]string](t, b, brokenWords("#lint")); len(broken) > 0 {
+		t.Errorf("words broken inside in the Lint tab: %q", broken)
+	}
 	b.do(t, chromedp.Click(chromedp.CSS("#tab-dkim")), waitText("#message-panel", "No DKIM signature"))
 	b.do(t, chromedp.Click(chromedp.CSS("#tab-transcript")), waitText("#message-transcript", "MAIL FROM:<app@example.com>"))
 
@@ -529,4 +535,26 @@ func TestLiveBurst(t *testing.T) {
 	if got := b.text(t, "#list li .subject"); got != "burst 599" {
 		t.Errorf("newest first: %q", got)
 	}
+}
+
+// brokenWords is a script that returns the words (runs of letters and
+// digits: a break at punctuation or a space is fine) of sel that the
+// layout broke across lines although they are short (30 characters at
+// most): each word is a range whose client rectangles lie on one line.
+func brokenWords(sel string) string {
+	return `(() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.querySelector(` + strconv.Quote(sel) + `), NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    for (const m of n.data.matchAll(/[\p{L}\p{N}]+/gu)) {
+      if (m[0].length > 30) continue;
+      const r = document.createRange();
+      r.setStart(n, m.index);
+      r.setEnd(n, m.index + m[0].length);
+      const lines = new Set([...r.getClientRects()].map((c) => Math.round(c.top)));
+      if (lines.size > 1) out.push(m[0]);
+    }
+  }
+  return out;
+})()`
 }
