@@ -34,6 +34,7 @@ type Attachment struct {
 	// for the second part of the top multipart, "1.2" for the second part
 	// of the first, ...
 	Part string
+	Size int    // len(Data): the decoded size
 	Data []byte // the content, transfer encoding decoded
 }
 
@@ -137,6 +138,7 @@ func (m *Message) Attachments() ([]Attachment, error) {
 			Disposition: p.disposition,
 			ContentID:   strings.Trim(p.entity.Header.Get("Content-Id"), "<> \t"),
 			Part:        p.path,
+			Size:        len(b),
 			Data:        b,
 		})
 		return false, nil

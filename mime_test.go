@@ -94,9 +94,9 @@ func TestMIMEAccessors(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []smtptest.Attachment{
-		{Filename: "résumé.pdf", ContentType: "application/pdf", Disposition: "attachment", Part: "2", Data: []byte("%PDF-1.4\n")},
-		{ContentType: "image/png", Disposition: "inline", ContentID: "logo@example.com", Part: "3", Data: []byte("\x89PNG\r\n")},
-		{Filename: "notesé.txt", ContentType: "text/plain", Disposition: "attachment", Part: "4", Data: []byte("notes")},
+		{Filename: "résumé.pdf", ContentType: "application/pdf", Disposition: "attachment", Part: "2", Size: 9, Data: []byte("%PDF-1.4\n")},
+		{ContentType: "image/png", Disposition: "inline", ContentID: "logo@example.com", Part: "3", Size: 6, Data: []byte("\x89PNG\r\n")},
+		{Filename: "notesé.txt", ContentType: "text/plain", Disposition: "attachment", Part: "4", Size: 5, Data: []byte("notes")},
 	}
 	if diff := cmp.Diff(want, atts); diff != "" {
 		t.Errorf("Attachments() mismatch (-want +got):\n%s", diff)

@@ -145,6 +145,7 @@ func TestDeliveredFieldByField(t *testing.T) {
 		{"exact text", assert.Mail{Text: assert.Exactly("Hello Ann")}, []string{"- 	Text: s\"Hello Ann\"", "+ 	Text: s\"Hello Ann,\\r\\nclick"}},
 		{"regexp", assert.Mail{HTML: assert.Matching(`token=\d+`)}, []string{"- 	HTML: s`matching /token=\\d+/`"}},
 		{"attachment name", assert.Mail{Attachments: []smtptest.Attachment{{Filename: "tos.pdf"}}}, []string{`- 		Filename:    "tos.pdf"`, `+ 		Filename:    "terms.pdf"`}},
+		{"attachment size", assert.Mail{Attachments: []smtptest.Attachment{{Filename: "terms.pdf", Size: 1}}}, []string{`- 		Size:        1`}},
 		{"no attachments wanted", assert.Mail{Attachments: []smtptest.Attachment{}}, []string{`- Attachments: []smtptest.Attachment{}`, `Filename: "terms.pdf"`}},
 	}
 	for _, tt := range tests {

@@ -387,6 +387,9 @@ func viewAttachment(want, got smtptest.Attachment) smtptest.Attachment {
 	if want.Part == "" {
 		got.Part = ""
 	}
+	if want.Size == 0 {
+		got.Size = 0
+	}
 	if want.Data == nil {
 		got.Data = nil
 	}

@@ -65,3 +65,17 @@ func ExampleParseKey() {
 	// ed25519 key 2024._domainkey.example.com
 	// v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
 }
+
+// NewKeys makes a registry holding the keys given: the stand-in for the
+// DNS records of the domains a test signs for.
+func ExampleNewKeys() {
+	news, err := dkimtest.GenerateKey("example.com", "news", dkimtest.Ed25519)
+	if err != nil {
+		panic(err)
+	}
+	keys := dkimtest.NewKeys(news)
+	k, ok := keys.Lookup("example.com", "news")
+	fmt.Println(ok, k.Domain, k.Selector, len(keys.All()))
+	// Output:
+	// true example.com news 1
+}

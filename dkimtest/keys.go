@@ -18,6 +18,14 @@ type Keys struct {
 	m  map[string]*Key // by record name, "s1._domainkey.example.com"
 }
 
+// NewKeys returns a registry holding keys (see [Keys.Add]): the same as
+// declaring a Keys and adding them.
+func NewKeys(keys ...*Key) *Keys {
+	ks := new(Keys)
+	ks.Add(keys...)
+	return ks
+}
+
 // Add registers keys, each under its domain and selector, replacing a key
 // registered there before (as a new DNS record would). The registry keeps
 // copies: changing a Key later changes nothing here.
