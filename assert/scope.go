@@ -21,6 +21,12 @@ type scope struct {
 // parallel tests that share one server (made in TestMain, say) each check
 // their own mail, wait for their own messages, and a failure shows only
 // theirs and the transcripts of the connections concerned.
+//
+// A scope only separates what differs: a server shared across runs (go
+// test -count=3, one made in TestMain) still holds earlier runs' mail to
+// the same address. Make the address unique per run (ann+<n>@example.org,
+// given to the code under test), or scope with [Where] by something only
+// this run sends.
 func To(addr string) Checker { return Checker{}.To(addr) }
 
 // Where is like [To], with any predicate over the messages.
