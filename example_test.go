@@ -829,3 +829,37 @@ func ExampleServer_DeleteMessages() {
 	// 2 deleted
 	// 2 two
 }
+
+// A fault as a string, as the command's -fault takes it: a table row can
+// carry it, and the test needs no import of go-smtp.
+func ExampleParseFault() {
+	srv, err := smtptest.Start(smtptest.MustParseFault("rcpt *@full.example reply 452 4.2.2 Mailbox full"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	err = smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@full.example"}, []byte("Subject: hi\r\n\r\nhi\r\n"))
+	fmt.Println(err)
+	_, err = smtptest.ParseFault("rcpt reply 250 fine")
+	fmt.Println(err)
+	// Output:
+	// 452 "4.2.2 Mailbox full"
+	// smtptest: fault "rcpt reply 250 fine": invalid Fault {RCPT reply 250 fine}: Reply code 250 is not 4xx or 5xx (syntax: STAGE [MATCH] [times=N] [rate=P] [delay=D] [after=BYTES] [drop | reply CODE [X.Y.Z] [TEXT...]])
+}
+
+// Reply makes a hook's reply without an import of go-smtp.
+func ExampleReply() {
+	srv, err := smtptest.Start(smtptest.Hooks{ValidateRecipient: func(to string) error {
+		return smtptest.Reply(452, "4.2.2 Mailbox full")
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	err = smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, []byte("Subject: hi\r\n\r\nhi\r\n"))
+	fmt.Println(err)
+	// Output:
+	// 452 "4.2.2 Mailbox full"
+}

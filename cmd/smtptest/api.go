@@ -81,7 +81,7 @@ func newAPIOf(srv *smtptest.Server, mb *mailbox, faults *faultSet, ch *checks, g
 			return
 		}
 		spec := strings.TrimSpace(string(body))
-		f, err := parseFault(spec)
+		f, err := smtptest.ParseFault(spec)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return

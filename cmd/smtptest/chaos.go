@@ -97,7 +97,7 @@ func (fs *faultSet) setChaos(t chaosTriggers) error {
 	}
 	faults := make([]smtptest.Fault, len(specs))
 	for i, spec := range specs {
-		f, err := parseFault(spec)
+		f, err := smtptest.ParseFault(spec)
 		if err != nil {
 			return err // cannot happen: the specs are made above
 		}

@@ -103,7 +103,7 @@ FAULTS
     -fault makes the server misbehave; give it several times for several
     faults. Each is one string:
 
-        ` + faultSyntax + `
+        ` + smtptest.FaultSyntax + `
 
     STAGE is connect, helo, auth, mail, rcpt, data, end-of-data (or eod),
     rset, noop or quit. MATCH selects commands by their argument (address,
@@ -490,7 +490,7 @@ func parseAll(args []string, stderr io.Writer) (*config, []smtptest.Fault, error
 	}
 	var faults []smtptest.Fault
 	for _, spec := range c.faults {
-		f, err := parseFault(spec)
+		f, err := smtptest.ParseFault(spec)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,6 +1,7 @@
-package main
+package smtptest_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestParseFault(t *testing.T) {
 		{"quit drop", smtptest.Fault{Stage: smtptest.StageQuit, Drop: true}},
 	}
 	for _, tt := range tests {
-		got, err := parseFault(tt.spec)
+		got, err := smtptest.ParseFault(tt.spec)
 		if err != nil {
 			t.Errorf("%q: %v", tt.spec, err)
 			continue
@@ -65,9 +66,31 @@ func TestParseFaultErrors(t *testing.T) {
 		"mail after=10":      "AfterBytes needs Drop at StageData",
 		"rcpt [a- reply 550": "syntax error in pattern",
 	} {
-		_, err := parseFault(spec)
+		_, err := smtptest.ParseFault(spec)
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "syntax: STAGE") {
 			t.Errorf("%q: %v, want an error with %q and the syntax", spec, err, want)
 		}
 	}
+}
+
+func TestReply(t *testing.T) {
+	for _, c := range []struct {
+		code int
+		text string
+		want *smtp.SMTPError
+	}{
+		{452, "4.2.2 Mailbox full", &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "Mailbox full"}},
+		{550, "No such user", &smtp.SMTPError{Code: 550, Message: "No such user"}},
+		{421, "4.3.2", &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}}},
+	} {
+		if diff := cmp.Diff(c.want, smtptest.Reply(c.code, c.text)); diff != "" {
+			t.Errorf("Reply(%d, %q) mismatch (-want +got):\n%s", c.code, c.text, diff)
+		}
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `smtptest: fault "rcpt reply 99"`) {
+			t.Errorf("MustParseFault of a bad fault: recovered %v", r)
+		}
+	}()
+	smtptest.MustParseFault("rcpt reply 99")
 }
