@@ -682,7 +682,16 @@ func ExampleServer_Host() {
 		log.Fatal(err)
 	}
 	defer srv.Close()
-	// mailer := mail.NewClient(srv.Host(), mail.WithPort(srv.Port()))  // go-mail
+	// With go-mail (github.com/wneessen/go-mail), which asks for STARTTLS
+	// by default, either without TLS:
+	//
+	//	mailer, err := mail.NewClient(srv.Host(), mail.WithPort(srv.Port()), mail.WithTLSPolicy(mail.NoTLS))
+	//
+	// or, with a server started with smtptest.StartTLS(), through TLS
+	// that trusts the server's test certificate:
+	//
+	//	mailer, err := mail.NewClient(srv.Host(), mail.WithPort(srv.Port()),
+	//		mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(srv.ClientTLSConfig()))
 	fmt.Println(srv.Host(), srv.Port() > 0)
 	// Output:
 	// 127.0.0.1 true

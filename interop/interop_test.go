@@ -155,6 +155,25 @@ func TestWneessenGoMail(t *testing.T) {
 	}
 }
 
+// TestGoMailTLS: go-mail with STARTTLS required, trusting the server's
+// test certificate, as ExampleServer_Host shows it.
+func TestGoMailTLS(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.StartTLS())
+	m := gomail.NewMsg()
+	must(t, m.From(sender))
+	must(t, m.To(recipient))
+	m.Subject(subject("go-mail TLS"))
+	m.SetBodyString(gomail.TypeTextPlain, textBody)
+	c, err := gomail.NewClient(srv.Host(), gomail.WithPort(srv.Port()),
+		gomail.WithTLSPolicy(gomail.TLSMandatory), gomail.WithTLSConfig(srv.ClientTLSConfig()))
+	must(t, err)
+	must(t, c.DialAndSend(m))
+	msgs := srv.Messages()
+	if len(msgs) != 1 || msgs[0].TLS == nil {
+		t.Fatalf("messages %v; want one, over TLS", msgs)
+	}
+}
+
 func TestGomailV2(t *testing.T) {
 	srv := smtptest.NewServer(t)
 	host, port := hostPort(t, srv)
