@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -13,7 +14,10 @@ import (
 	"net/smtp"
 	"net/textproto"
 	"os"
+	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,13 +28,97 @@ import (
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/dkimtest"
-	"github.com/smtptest/smtptest/internal/tbtest"
 )
 
-// runTest runs f the way `go test` runs a test function, with a stand-in
-// for its *testing.T whose reports are printed, so that the examples run
-// and their output is checked. In a test, use t itself.
-var runTest = tbtest.Example
+// runTest runs f the way `go test` runs a test function, with exampleT
+// standing in for its *testing.T, so that the examples run and their
+// output is checked. In a test of your own, use t itself; to copy an
+// example as it stands, copy runTest and exampleT with it.
+func runTest(f func(t testing.TB)) {
+	t := &exampleT{}
+	done := make(chan struct{})
+	go func() { // Fatal ends this goroutine, as it ends a test's
+		defer close(done)
+		defer t.runCleanups()
+		f(t)
+	}()
+	<-done
+}
+
+// exampleT prints what a test logs and reports, made the same on every
+// run (ports, the line a server was made at and the times of an SMTP
+// transcript change from run to run).
+type exampleT struct {
+	testing.TB // for the unexported method; the methods used are below
+
+	mu       sync.Mutex
+	failed   bool
+	cleanups []func()
+}
+
+func (t *exampleT) Helper()                         {}
+func (t *exampleT) Name() string                    { return "Example" }
+func (t *exampleT) Log(args ...any)                 { t.print(fmt.Sprintln(args...)) }
+func (t *exampleT) Logf(format string, args ...any) { t.print(fmt.Sprintf(format, args...)) }
+func (t *exampleT) Error(args ...any)               { t.Fail(); t.print(fmt.Sprintln(args...)) }
+func (t *exampleT) Errorf(format string, args ...any) {
+	t.Fail()
+	t.print(fmt.Sprintf(format, args...))
+}
+func (t *exampleT) Fatal(args ...any)                 { t.Error(args...); t.FailNow() }
+func (t *exampleT) Fatalf(format string, args ...any) { t.Errorf(format, args...); t.FailNow() }
+func (t *exampleT) FailNow()                          { t.Fail(); runtime.Goexit() }
+func (t *exampleT) Output() io.Writer                 { return exampleWriter(t.print) }
+
+func (t *exampleT) Fail() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.failed = true
+}
+
+func (t *exampleT) Failed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
+}
+
+func (t *exampleT) Cleanup(f func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cleanups = append(t.cleanups, f)
+}
+
+func (t *exampleT) runCleanups() {
+	t.mu.Lock()
+	fs := t.cleanups
+	t.mu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
+}
+
+var (
+	examplePort   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	exampleMadeAt = regexp.MustCompile(`\(made at ([^:()]+):\d+\)`)
+)
+
+// print prints s: go-cmp's random no-break spaces as spaces, ports as
+// "[port]", "(made at file:line)" without its line, an SMTP transcript as
+// "[...]".
+func (t *exampleT) print(s string) {
+	s = strings.TrimSuffix(s, "\n")
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	s = examplePort.ReplaceAllString(s, "127.0.0.1:[port]")
+	s = exampleMadeAt.ReplaceAllString(s, "(made at $1)")
+	if i := strings.Index(s, "SMTP transcript:\n"); i >= 0 {
+		s = s[:i] + "SMTP transcript:\n[...]"
+	}
+	fmt.Println(s)
+}
+
+type exampleWriter func(string)
+
+func (w exampleWriter) Write(p []byte) (int, error) { w(string(p)); return len(p), nil }
 
 // The code under test sends mail to the server's address; the test reads
 // what arrived.
