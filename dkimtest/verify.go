@@ -75,6 +75,12 @@ type Result struct {
 	Algorithm        string   // a=: "rsa-sha256", "ed25519-sha256"
 	Canonicalization string   // c=, header/body: "relaxed/relaxed"; "simple/simple" when omitted
 	HeaderKeys       []string // h=, the signed header fields, as listed
+	// Missing are the names of HeaderKeys that no field of the header
+	// has: signed as absent (oversigning does that on purpose), or a
+	// name the signer mangled (folded inside the name, misspelt), which
+	// is why a signature fails. A fact, not an error by itself.
+	Missing  []string
+	BodyHash string // bh=, base64
 	// BodyLength is l=, how many octets of the canonical body the
 	// signature covers; -1 when it has no l= (it covers the whole body).
 	BodyLength int64
@@ -135,6 +141,27 @@ func (r Result) String() string {
 	if r.UnsignedBody > 0 {
 		fmt.Fprintf(&b, "; l=%d leaves %d octets of the body unsigned", r.BodyLength, r.UnsignedBody)
 	}
+	if r.Err != nil {
+		// What the signature says of itself, to see why it failed.
+		keys := make([]string, len(r.HeaderKeys))
+		for i, k := range r.HeaderKeys {
+			keys[i] = k
+			if strings.ContainsAny(k, " \t\r\n") {
+				keys[i] = strconv.Quote(k)
+			}
+		}
+		fmt.Fprintf(&b, "; as parsed: c=%s h=%s bh=%s", r.Canonicalization, strings.Join(keys, ":"), r.BodyHash)
+		if r.BodyLength >= 0 {
+			fmt.Fprintf(&b, " l=%d", r.BodyLength)
+		}
+		if len(r.Missing) > 0 {
+			missing := make([]string, len(r.Missing))
+			for i, k := range r.Missing {
+				missing[i] = strconv.Quote(k)
+			}
+			fmt.Fprintf(&b, "; h= names fields the header lacks: %s", strings.Join(missing, ", "))
+		}
+	}
 	return b.String()
 }
 
@@ -166,9 +193,18 @@ func Verify(data []byte, ks *Keys) ([]Result, error) {
 		sigs, tooMany = sigs[:MaxSignatures], fmt.Errorf("%w: %d, verified the first %d", ErrTooManySignatures, len(sigs), MaxSignatures)
 	}
 	from := fromDomain(fields)
+	present := map[string]bool{}
+	for _, f := range fields {
+		present[strings.ToLower(f.name())] = true
+	}
 	results := make([]Result, len(sigs))
 	for i, sig := range sigs {
 		results[i] = describe(sig.field)
+		for _, k := range results[i].HeaderKeys {
+			if !present[strings.ToLower(k)] && !slices.Contains(results[i].Missing, k) {
+				results[i].Missing = append(results[i].Missing, k)
+			}
+		}
 		results[i].FromDomain = from
 		results[i].Aligned = align(results[i].Domain, from)
 	}
@@ -334,6 +370,7 @@ func describe(sig field) Result {
 		r.Canonicalization = h + "/" + b
 	}
 	r.HeaderKeys = splitList(tags["h"])
+	r.BodyHash = stripSpace(tags["bh"])
 	if l, ok := tags["l"]; ok {
 		if n, err := strconv.ParseInt(stripSpace(l), 10, 64); err == nil && n >= 0 {
 			r.BodyLength = n

@@ -301,3 +301,40 @@ func TestVerifyBodyLength(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureSaysWhatTheSignatureSays: a signature whose h= is folded
+// inside a field name (as go-mail wrote "List-Unsubsc" CRLF " ribe")
+// fails, and the result shows the tags as parsed and the name no field
+// has.
+func TestFailureSaysWhatTheSignatureSays(t *testing.T) {
+	k := keyOf(t, "example.com", "s1", Ed25519)
+	var ks Keys
+	ks.Add(k)
+	signed := sign(t, plain, k, func(o *dkim.SignOptions) {
+		relaxed(o)
+		o.HeaderKeys = []string{"From", "Subject", "List-Unsubscribe"}
+	})
+	broken := strings.Replace(signed, "list-unsubscribe", "list-unsubsc\r\n ribe", 1)
+	if broken == signed {
+		broken = strings.Replace(signed, "List-Unsubscribe;", "List-Unsubsc\r\n ribe;", 1)
+	}
+	if broken == signed {
+		t.Fatalf("no h= entry to fold in:\n%s", signed)
+	}
+	r := verifyOne(t, broken, &ks)
+	if r.Err == nil {
+		t.Fatal("verified")
+	}
+	s := r.String()
+	for _, want := range []string{"as parsed: c=relaxed/relaxed h=", `ribe"`, "bh=" + r.BodyHash, "h= names fields the header lacks:"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("String() = %s\nwant it to say %q", s, want)
+		}
+	}
+	if len(r.Missing) != 1 || !strings.Contains(r.Missing[0], "ribe") {
+		t.Errorf("Missing = %q", r.Missing)
+	}
+	if ok := verifyOne(t, signed, &ks); ok.Err != nil || len(ok.Missing) != 0 || strings.Contains(ok.String(), "as parsed") {
+		t.Errorf("the intact signature: %v, missing %q", ok, ok.Missing)
+	}
+}

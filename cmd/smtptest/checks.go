@@ -101,6 +101,8 @@ type dkimJSON struct {
 	Algorithm        string   `json:"algorithm"`
 	Canonicalization string   `json:"canonicalization"`
 	HeaderKeys       []string `json:"header_keys"`
+	Missing          []string `json:"missing,omitempty"`       // h= names no field of the header has
+	BodyHash         string   `json:"body_hash"`               // bh=
 	BodyLength       *int64   `json:"body_length,omitempty"`   // l=, if the signature has one
 	UnsignedBody     int64    `json:"unsigned_body,omitempty"` // octets of the body after l=
 	Verified         bool     `json:"verified"`
@@ -129,7 +131,7 @@ func (ch *checks) dkim(m *smtptest.Message) []dkimJSON {
 	for _, r := range results {
 		j := dkimJSON{
 			Domain: r.Domain, Selector: r.Selector, Algorithm: r.Algorithm, Canonicalization: r.Canonicalization,
-			HeaderKeys: r.HeaderKeys, UnsignedBody: r.UnsignedBody, Verified: r.Verified(),
+			HeaderKeys: r.HeaderKeys, Missing: r.Missing, BodyHash: r.BodyHash, UnsignedBody: r.UnsignedBody, Verified: r.Verified(),
 			FromDomain: r.FromDomain, Aligned: r.Aligned.String(),
 		}
 		if j.HeaderKeys == nil {

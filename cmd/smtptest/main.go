@@ -79,7 +79,8 @@ DKIM
     verified ("DKIM d=example.com verified (strict)", "DKIM d=example.com
     s=s1 failed: body hash mismatch: ..."); the -json message event and
     GET /api/messages/{id} list each signature (domain, selector,
-    algorithm, canonicalization, header_keys, body_length, unsigned_body,
+    algorithm, canonicalization, header_keys, missing (h= names no field
+    has), body_hash, body_length, unsigned_body,
     verified, error, reason, from_domain, aligned). With keys, a signature
     that does not verify is a lint error (dkim/invalid), so
     -reject-malformed refuses it.

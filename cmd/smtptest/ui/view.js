@@ -148,6 +148,7 @@ const tabs = {
       el("td", { class: d.verified ? "ok" : "error" }, d.verified ? "verified" : "failed"),
       el("td", {}, `d=${d.domain} s=${d.selector}`), el("td", {}, `${d.algorithm} ${d.canonicalization}`),
       el("td", {}, `aligned: ${d.aligned}`), el("td", {}, `h=${d.header_keys.join(":")}`),
-      el("td", {}, d.error || (d.unsigned_body ? `l= leaves ${d.unsigned_body} octets unsigned` : "")))))));
+      el("td", {}, (d.error || (d.unsigned_body ? `l= leaves ${d.unsigned_body} octets unsigned` : "")) +
+        (d.missing && d.missing.length ? `; h= names fields the header lacks: ${d.missing.map((k) => JSON.stringify(k)).join(", ")}` : ""))))))));
   },
 };
