@@ -22,28 +22,79 @@ func WellFormed(t testing.TB, srv *smtptest.Server, opts ...lint.Option) bool {
 }
 
 // WellFormed is [WellFormed], with c's wait: with [Within], it first waits
-// for one message at least.
+// for one message at least. A problem that several messages share (the
+// same rule on the same line text: a template's defect in a bulk send)
+// is reported once, with the messages that have it; the rest message by
+// message.
 func (c Checker) WellFormed(t testing.TB, srv *smtptest.Server, opts ...lint.Option) bool {
 	t.Helper()
 	msgs := c.messages(srv, 1)
-	var report strings.Builder
+	type group struct {
+		p    lint.Problem
+		line []byte
+		msgs []int // indexes into msgs
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	errors, warnings := 0, 0
 	for i, m := range msgs {
-		ps := m.Lint(opts...)
-		if len(ps) == 0 {
-			continue
-		}
-		fmt.Fprintf(&report, "\nmessage %d (%s):", i+1, m)
-		for _, p := range ps {
+		for _, p := range m.Lint(opts...) {
 			if p.Severity == lint.Error {
 				errors++
 			} else {
 				warnings++
 			}
-			fmt.Fprintf(&report, "\n  %s", p)
-			if line := lineText(m.Data, p.Line); line != nil {
-				fmt.Fprintf(&report, "\n      | %q", line)
+			line := lineText(m.Data, p.Line)
+			key := p.Rule + "\x00" + p.Severity.String() + "\x00" + p.Part + "\x00" + string(line)
+			if line == nil {
+				key += "\x00" + p.Text
 			}
+			g, ok := byKey[key]
+			if !ok {
+				g = &group{p: p, line: line}
+				byKey[key] = g
+				groups = append(groups, g)
+			}
+			if len(g.msgs) == 0 || g.msgs[len(g.msgs)-1] != i {
+				g.msgs = append(g.msgs, i)
+			}
+		}
+	}
+	var report strings.Builder
+	write := func(g *group) {
+		fmt.Fprintf(&report, "\n  %s", g.p)
+		if g.line != nil {
+			fmt.Fprintf(&report, "\n      | %q", g.line)
+		}
+	}
+	// Shared problems first, once each.
+	for _, g := range groups {
+		if len(g.msgs) < 2 {
+			continue
+		}
+		fmt.Fprintf(&report, "\nin %d messages:", len(g.msgs))
+		write(g)
+		var who []string
+		for _, i := range g.msgs[:min(len(g.msgs), 10)] {
+			who = append(who, fmt.Sprintf("%d (ID %d, to %s)", i+1, msgs[i].ID, strings.Join(msgs[i].To, ", ")))
+		}
+		if more := len(g.msgs) - len(who); more > 0 {
+			who = append(who, fmt.Sprintf("and %d more", more))
+		}
+		fmt.Fprintf(&report, "\n    messages %s", strings.Join(who, ", "))
+	}
+	// Then each message's own.
+	for i, m := range msgs {
+		header := false
+		for _, g := range groups {
+			if len(g.msgs) != 1 || g.msgs[0] != i {
+				continue
+			}
+			if !header {
+				fmt.Fprintf(&report, "\nmessage %d (%s):", i+1, m)
+				header = true
+			}
+			write(g)
 		}
 	}
 	switch {

@@ -1,6 +1,7 @@
 package assert_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -24,12 +25,27 @@ func TestWellFormed(t *testing.T) {
 	bad := server(t, [3]string{"noreply@example.com", "ann@example.org", welcome}, [3]string{"a@example.com", "b@example.org", plain})
 	wantFail(t, func(t testing.TB) bool { return assert.WellFormed(t, bad) },
 		"assert.WellFormed: 3 error(s), 2 warning(s) in 2 message(s):",
-		"message 1 (from <noreply@example.com> to <ann@example.org>",
-		"error header/date-missing (RFC 5322 3.6): the message has no Date field",
+		"in 2 messages:\n  error header/date-missing (RFC 5322 3.6): the message has no Date field",
+		"messages 1 (ID 1, to ann@example.org), 2 (ID 2, to b@example.org)",
 		"warning header/message-id-missing",
 		"message 2 (from <a@example.com>",
 		"error header/from-missing",
 	)
+
+	// A bulk send with one defect: said once, with the messages.
+	var digest [][3]string
+	for i := range 50 {
+		digest = append(digest, [3]string{"news@example.com", fmt.Sprintf("user%d@example.org", i), welcome})
+	}
+	bulk := server(t, digest...)
+	out := wantFail(t, func(t testing.TB) bool { return assert.WellFormed(t, bulk) },
+		"assert.WellFormed: 50 error(s), 50 warning(s) in 50 message(s):", "in 50 messages:", "and 40 more")
+	if n := strings.Count(out, "header/date-missing"); n != 1 {
+		t.Errorf("the shared problem is listed %d times:\n%s", n, out)
+	}
+	if before, _, _ := strings.Cut(out, "SMTP transcript"); strings.Count(before, "\n") > 20 {
+		t.Errorf("a 50-message report of one defect takes %d lines:\n%s", strings.Count(before, "\n"), before)
+	}
 
 	// Warnings alone pass, and are logged.
 	noID := server(t, [3]string{"a@example.com", "b@example.org", "Date: Tue, 01 Dec 2026 20:00:00 +0000\r\nFrom: a@example.com\r\n\r\nhi\r\n"})
