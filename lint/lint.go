@@ -134,8 +134,9 @@ const (
 // after DATA, dot-unstuffed. The problems come in the order of the data
 // (message-wide ones, such as a missing Date, first), at most
 // [MaxPerRule] of one rule and [MaxProblems] in all, then the count of
-// the rest. Check never panics, never changes data, and costs time linear
-// in len(data) and memory linear in what it reports.
+// the rest. Check never panics, never changes data, and costs time and
+// memory linear in len(data); what it keeps (the problems, the line
+// numbers) is proportional to what it reports, not to the message.
 func Check(data []byte, opts ...Option) []Problem {
 	var c checker
 	for _, o := range opts {
