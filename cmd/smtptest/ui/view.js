@@ -149,6 +149,6 @@ const tabs = {
       el("td", {}, `d=${d.domain} s=${d.selector}`), el("td", {}, `${d.algorithm} ${d.canonicalization}`),
       el("td", {}, `aligned: ${d.aligned}`), el("td", {}, `h=${d.header_keys.join(":")}`),
       el("td", {}, (d.error || (d.unsigned_body ? `l= leaves ${d.unsigned_body} octets unsigned` : "")) +
-        (d.missing && d.missing.length ? `; h= names fields the header lacks: ${d.missing.map((k) => JSON.stringify(k)).join(", ")}` : ""))))))));
+        (d.missing && d.missing.length ? `; h= names fields the header lacks: ${d.missing.map((k) => JSON.stringify(k)).join(", ")}` : "")))))));
   },
 };
