@@ -89,6 +89,10 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 				break
 			}
 			name := line[:colon]
+			if trimmed := bytes.TrimRight(name, " \t"); len(trimmed) < len(name) && len(trimmed) > 0 {
+				c.add("header/obsolete", part, p, "white space between the field name %s and its colon (obs-optional, RFC 5322 4.5): readers accept it, writers must not produce it", quote(trimmed))
+				name = trimmed
+			}
 			if !validFieldName(name) {
 				c.add("header/field-name", part, p, "field name %s is not printable ASCII without spaces", quote(name))
 			}
@@ -150,6 +154,10 @@ func (c *checker) continuation(p, end int) (n, stop int, longs longLines) {
 		line := bytes.TrimSuffix(c.data[p:lineEnd], []byte("\r"))
 		if len(line) == 0 || (line[0] != ' ' && line[0] != '\t') {
 			break
+		}
+		if len(bytes.Trim(line, " \t")) == 0 && !c.blankReported {
+			c.add("header/obsolete", "", p, "a continuation line of only white space (obs-FWS, RFC 5322 4.2): readers accept it, writers must not produce it")
+			c.blankReported = true
 		}
 		if len(line) > 78 && len(line) <= 998 {
 			if longs.count == 0 {

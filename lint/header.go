@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"mime"
-	"net/mail"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,8 +14,22 @@ import (
 // onceFields may appear at most once (RFC 5322 3.6).
 var onceFields = []string{"date", "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject"}
 
-// addressFields hold address lists (RFC 5322 3.6.2, 3.6.3).
-var addressFields = []string{"from", "sender", "reply-to", "to", "cc", "bcc"}
+// addressFields hold addresses (RFC 5322 3.6.2, 3.6.3, 3.6.6): what each
+// may hold.
+var addressFields = map[string]struct {
+	mailboxList bool // mailbox-list or mailbox: no groups
+	one         bool // exactly one mailbox
+	mayBeEmpty  bool // Bcc: [address-list / CFWS]
+}{
+	"from": {mailboxList: true}, "sender": {mailboxList: true, one: true},
+	"reply-to": {}, "to": {}, "cc": {}, "bcc": {mayBeEmpty: true},
+	"resent-from": {mailboxList: true}, "resent-sender": {mailboxList: true, one: true},
+	"resent-to": {}, "resent-cc": {}, "resent-bcc": {mayBeEmpty: true},
+}
+
+// unstructuredFields are unstructured (RFC 5322 3.6.5, RFC 2045 8): an
+// encoded-word there stands between white space (RFC 2047 5(1)).
+var unstructuredFields = map[string]bool{"subject": true, "comments": true, "content-description": true}
 
 // checkMessageHeader applies RFC 5322's rules for the message's own
 // header (not those of MIME parts).
@@ -32,40 +45,84 @@ func (c *checker) checkMessageHeader(e *entity) {
 			c.add("header/duplicate", "", fs[1].off, "%d %s fields; at most one is allowed (Gmail rejects such mail)", len(fs), fs[0].name)
 		}
 	}
-	if f, ok := e.first("date"); ok {
-		if _, err := mail.ParseDate(string(f.value)); err != nil {
-			c.add("header/date-syntax", "", f.off, "Date %s is not an RFC 5322 date-time such as \"Mon, 02 Jan 2006 15:04:05 -0700\"", quote(f.value))
-		}
-	}
-	parser := mail.AddressParser{WordDecoder: wordDecoder}
-	for _, key := range addressFields {
-		for _, f := range e.get(key) {
-			list, err := parser.ParseList(string(f.value))
-			switch {
-			case err != nil && len(bytes.TrimSpace(f.value)) > 0:
-				c.add("header/address-syntax", "", f.off, "%s %s does not parse as addresses: %v", f.name, quote(f.value), err)
-			case key == "from" && len(list) > 1:
-				if _, ok := e.first("sender"); !ok {
-					c.add("header/sender-missing", "", f.off, "From has %d mailboxes and there is no Sender (Gmail rejects several From addresses)", len(list))
-				}
+	_, hasSender := e.first("sender")
+	for _, f := range e.fields {
+		switch {
+		case f.key == "date" || f.key == "resent-date":
+			c.checkDate(f)
+		case f.key == "message-id" || f.key == "resent-message-id":
+			p := newScan(f.value)
+			if p.msgID() && !p.eof() {
+				p.fail("a second msg-id, or text after the first")
+			}
+			if p.err != "" {
+				c.add("header/message-id-syntax", "", f.off, "%s %s is not one msg-id, <id-left@id-right>: %s", f.name, quote(f.value), p.err)
+			}
+			c.obsolete(f, p)
+		case f.key == "in-reply-to" || f.key == "references":
+			p := newScan(f.value)
+			if !p.msgIDList() {
+				c.add("header/references-syntax", "", f.off, "%s %s is not a list of msg-ids, <id-left@id-right>: %s", f.name, quote(f.value), p.err)
+			}
+			c.obsolete(f, p)
+		case unstructuredFields[f.key]:
+			for _, w := range unstructuredWords(f.value) {
+				c.add(w.rule, "", f.off, "%s: %s", f.name, w.text)
 			}
 		}
+		kind, ok := addressFields[f.key]
+		if !ok {
+			continue
+		}
+		p := newScan(f.value)
+		a := p.addressList()
+		for _, w := range p.words {
+			c.add(w.rule, "", f.off, "%s: %s", f.name, w.text)
+		}
+		switch {
+		case p.err != "":
+			c.add("header/address-syntax", "", f.off, "%s %s does not parse as addresses: %s", f.name, quote(f.value), p.err)
+		case a.mailboxes+a.groups == 0 && !kind.mayBeEmpty:
+			c.add("header/address-empty", "", f.off, "%s is empty: it needs at least one %s", f.name, map[bool]string{true: "mailbox", false: "address"}[kind.mailboxList])
+		case kind.mailboxList && a.groups > 0:
+			c.add("header/originator-syntax", "", f.off, "%s %s holds a group: it is a %s, without groups (RFC 5322 3.6.2)", f.name, quote(f.value), map[bool]string{true: "single mailbox", false: "mailbox-list"}[kind.one])
+		case kind.one && a.mailboxes > 1:
+			c.add("header/originator-syntax", "", f.off, "%s %s holds %d mailboxes: it is one mailbox, the one agent that sent the message (RFC 5322 3.6.2)", f.name, quote(f.value), a.mailboxes)
+		case f.key == "from" && a.mailboxes > 1 && !hasSender:
+			c.add("header/sender-missing", "", f.off, "From has %d mailboxes and there is no Sender (Gmail rejects several From addresses)", a.mailboxes)
+		}
+		c.obsolete(f, p)
 	}
-	if f, ok := e.first("message-id"); !ok {
+	if _, ok := e.first("message-id"); !ok {
 		c.add("header/message-id-missing", "", -1, "the message has no Message-ID (a SHOULD of RFC 5322 3.6.4, but Gmail rejects mail without one from bulk senders; a submission server may add one)")
-	} else if !msgIDSyntax(f.value) {
-		c.add("header/message-id-syntax", "", f.off, "Message-ID %s is not of the form <left@right>", quote(f.value))
 	}
 }
 
-// msgIDSyntax reports whether v is one msg-id, "<left@right>".
-func msgIDSyntax(v []byte) bool {
-	v = bytes.TrimSpace(v)
-	if len(v) < 5 || v[0] != '<' || v[len(v)-1] != '>' {
-		return false
+// checkDate checks a Date or Resent-Date (RFC 5322 3.3).
+func (c *checker) checkDate(f field) {
+	p := newScan(f.value)
+	d, ok := p.dateTime()
+	switch {
+	case !ok:
+		c.add("header/date-syntax", "", f.off, "%s %s is not an RFC 5322 date-time such as \"Mon, 02 Jan 2006 15:04:05 -0700\": %s", f.name, quote(f.value), p.err)
+	case d.weekdayWant != "":
+		c.add("header/date-weekday", "", f.off, "%s %s says %s, but %s is a %s", f.name, quote(f.value), d.weekday, d, d.weekdayWant)
 	}
-	left, right, ok := bytes.Cut(v[1:len(v)-1], []byte("@"))
-	return ok && len(left) > 0 && len(right) > 0 && !bytes.ContainsAny(v[1:len(v)-1], " \t<>")
+	c.obsolete(f, p)
+}
+
+// obsolete reports the obsolete forms the scan of f met (RFC 5322 4).
+func (c *checker) obsolete(f field, p *scan) {
+	if len(p.obsolete) > 0 && p.err == "" {
+		c.add("header/obsolete", "", f.off, "%s %s uses the obsolete syntax of RFC 5322 4, which readers accept and writers must not produce: %s", f.name, quote(f.value), strings.Join(p.obsolete, "; "))
+	}
+}
+
+// msgIDSyntax reports whether v is one msg-id (RFC 5322 3.6.4, with the
+// obsolete forms).
+func msgIDSyntax(v []byte) bool {
+	p := newScan(v)
+	return p.msgID() && p.eof()
 }
 
 // checkFieldBytes checks the raw bytes and encoded-words of every field
@@ -105,7 +162,7 @@ func (c *checker) checkEncodedWords(part string, f field) {
 		if len(w) > 75 {
 			c.add("header/encoded-word-long", part, f.off, "%s has an encoded-word of %d characters, more than 75: %s", f.name, len(w), quote(w))
 		}
-		if _, err := wordDecoder.Decode(string(w)); err != nil {
+		if _, err := wordDecoder.Decode(withoutLanguage(w)); err != nil {
 			if strings.Contains(err.Error(), "charset") {
 				c.add("header/encoded-word-charset", part, f.off, "%s has an encoded-word in an unknown charset: %s", f.name, quote(w))
 			} else {
@@ -113,6 +170,21 @@ func (c *checker) checkEncodedWords(part string, f field) {
 			}
 		}
 	}
+}
+
+// withoutLanguage returns the encoded-word w without the language of its
+// charset ("=?US-ASCII*EN?Q?...?=", RFC 2231 5), which Go's decoder does
+// not know.
+func withoutLanguage(w []byte) string {
+	q := bytes.IndexByte(w[2:], '?')
+	if q < 0 {
+		return string(w)
+	}
+	cs := w[2 : 2+q]
+	if star := bytes.IndexByte(cs, '*'); star >= 0 {
+		return "=?" + string(cs[:star]) + string(w[2+q:])
+	}
+	return string(w)
 }
 
 // encodedWordAt returns the encoded-word "=?charset?e?text?=" at the start

@@ -164,6 +164,8 @@ type checker struct {
 	top       *entity // the top-level entity, once parsed
 	lastMedia string  // the media type of the entity checked last
 
+	blankReported bool // a whitespace-only continuation line was reported
+
 	// What the limits left out.
 	perRule map[string]int // problems of each rule, listed or not
 	left    int            // how many were left out

@@ -13,19 +13,21 @@ func (c *checker) checkLists(e *entity) {
 	post, hasPost := e.first("list-unsubscribe-post")
 	https := false
 	if hasLU {
-		for _, item := range splitList(lu.value) {
-			item = bytes.TrimSpace(item)
-			if len(item) < 2 || item[0] != '<' || item[len(item)-1] != '>' {
-				c.add("list/unsubscribe-syntax", "", lu.off, "List-Unsubscribe entry %s is not a <URI>", quote(item))
-				continue
-			}
-			u, err := url.Parse(string(item[1 : len(item)-1]))
-			if err != nil || (u.Scheme != "mailto" && u.Scheme != "http" && u.Scheme != "https") {
-				c.add("list/unsubscribe-syntax", "", lu.off, "List-Unsubscribe entry %s is not a mailto, http or https URI", quote(item))
-				continue
-			}
+		uris, err := uriList(lu.value, false)
+		if err != "" {
+			c.add("list/unsubscribe-syntax", "", lu.off, "List-Unsubscribe %s is not a list of <URI>s: %s", quote(lu.value), err)
+		}
+		for _, u := range uris {
 			if u.Scheme == "https" {
 				https = true
+			}
+		}
+	}
+	for _, f := range e.fields {
+		switch f.key {
+		case "list-help", "list-subscribe", "list-post", "list-owner", "list-archive":
+			if _, err := uriList(f.value, f.key == "list-post"); err != "" {
+				c.add("list/syntax", "", f.off, "%s %s is not a list of <URI>s: %s", f.name, quote(f.value), err)
 			}
 		}
 	}
@@ -48,23 +50,61 @@ func (c *checker) checkLists(e *entity) {
 	}
 }
 
-// splitList splits a List-Unsubscribe value at the commas between its
-// <URI>s (a comma inside brackets is part of the URI).
-func splitList(v []byte) [][]byte {
-	var out [][]byte
-	depth, start := 0, 0
-	for i, b := range v {
-		switch b {
-		case '<':
-			depth++
-		case '>':
-			depth--
-		case ',':
-			if depth <= 0 {
-				out = append(out, v[start:i])
-				start = i + 1
-			}
+// uriList parses the value of an RFC 2369 field: <URI>s separated by
+// commas, with comments and white space around them (3.2's own example is
+// "(Use this command to get off the list) <mailto:...>"); white space
+// inside the brackets is ignored (RFC 2369 2). orNo allows List-Post's
+// "NO". It returns the URIs, and what is wrong ("" if nothing).
+func uriList(v []byte, orNo bool) ([]*url.URL, string) {
+	p := newScan(v)
+	var out []*url.URL
+	for {
+		p.cfws()
+		if p.err != "" {
+			return out, p.err
 		}
+		if p.eof() {
+			break
+		}
+		if orNo && len(out) == 0 {
+			save := p.i
+			if t := p.token(); strings.EqualFold(t, "no") {
+				if p.cfws(); p.eof() {
+					return out, p.err
+				}
+			}
+			p.i = save
+		}
+		if p.peek() != '<' {
+			return out, "expected '<' to open a URI " + p.where()
+		}
+		end := bytes.IndexByte(p.s[p.i:], '>')
+		if end < 0 {
+			return out, "a '<' without its '>' " + p.where()
+		}
+		raw := bytes.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, p.s[p.i+1:p.i+end])
+		u, err := url.Parse(string(raw))
+		if err != nil || u.Scheme == "" {
+			return out, "<" + string(raw) + "> is not an absolute URI"
+		}
+		out = append(out, u)
+		p.i += end + 1
+		p.cfws()
+		if p.eof() {
+			break
+		}
+		if p.peek() != ',' {
+			return out, "expected ',' between URIs " + p.where()
+		}
+		p.i++
 	}
-	return append(out, v[start:])
+	if len(out) == 0 {
+		return out, "no URI"
+	}
+	return out, ""
 }

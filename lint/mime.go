@@ -2,7 +2,7 @@ package lint
 
 import (
 	"bytes"
-	"mime"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-message/charset"
@@ -32,6 +32,8 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 	if _, ok := e.first("content-type"); ok && params == nil {
 		return // the Content-Type did not parse: the body's structure is unknown
 	}
+	cte := c.transferEncoding(e)
+	c.checkCompositeEncoding(e, media, cte)
 	if strings.HasPrefix(media, "multipart/") {
 		if depth >= maxDepth {
 			c.add("mime/too-deep", part, start, "parts are nested deeper than %d levels", maxDepth)
@@ -40,7 +42,7 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 		c.checkMultipart(e, media, params, depth)
 		return
 	}
-	c.checkBody(e)
+	c.checkBody(e, cte)
 }
 
 // checkMIMEVersion requires MIME-Version where MIME fields are used.
@@ -57,23 +59,28 @@ func (c *checker) checkMIMEVersion(e *entity) {
 }
 
 // contentType returns the media type of e (lower case; text/plain if it
-// has none) and its parameters, reporting a malformed Content-Type and an
-// unknown charset.
+// has none) and its parameters (decoded, RFC 2231), reporting a malformed
+// Content-Type and an unknown charset. The parameters are nil when the
+// Content-Type does not parse.
 func (c *checker) contentType(e *entity) (string, map[string]string) {
 	f, ok := e.first("content-type")
 	if !ok {
 		return "text/plain", nil
 	}
-	media, params, err := mime.ParseMediaType(string(f.value))
-	if err != nil {
-		c.add("mime/content-type-syntax", e.part, f.off, "Content-Type %s does not parse: %v", quote(f.value), err)
-		return strings.ToLower(strings.TrimSpace(strings.Split(string(f.value), ";")[0])), nil
+	p := newScan(f.value)
+	mf, ok := p.mimeField(true)
+	if !ok {
+		c.add("mime/content-type-syntax", e.part, f.off, "Content-Type %s does not parse: %s", quote(f.value), p.err)
+		p := newScan(f.value)
+		p.cfws()
+		t := p.token()
+		return strings.ToLower(t), nil
 	}
-	c.checkParams(e.part, f)
-	if cs, ok := params["charset"]; ok && strings.HasPrefix(media, "text/") && !knownCharset(cs) {
+	c.checkParams(e.part, f, &mf)
+	if cs, ok := mf.decoded["charset"]; ok && strings.HasPrefix(mf.value, "text/") && !knownCharset(cs) {
 		c.add("mime/charset-unknown", e.part, f.off, "charset %q is one readers may not know", cs)
 	}
-	return media, params
+	return mf.value, mf.decoded
 }
 
 func knownCharset(name string) bool {
@@ -85,40 +92,42 @@ func knownCharset(name string) bool {
 	return err == nil
 }
 
-// checkDisposition checks Content-Disposition's syntax and parameters.
+// checkDisposition checks Content-Disposition's syntax and parameters
+// (RFC 2183 2).
 func (c *checker) checkDisposition(e *entity) {
 	f, ok := e.first("content-disposition")
 	if !ok {
 		return
 	}
-	if _, _, err := mime.ParseMediaType(string(f.value)); err != nil {
-		c.add("mime/disposition-syntax", e.part, f.off, "Content-Disposition %s does not parse: %v", quote(f.value), err)
+	p := newScan(f.value)
+	mf, ok := p.mimeField(false)
+	if !ok {
+		c.add("mime/disposition-syntax", e.part, f.off, "Content-Disposition %s does not parse: %s", quote(f.value), p.err)
 		return
 	}
-	c.checkParams(e.part, f)
+	c.checkParams(e.part, f, &mf)
 }
 
-// checkParams warns about encoded-words inside quoted parameters
-// (filename="=?UTF-8?...?="): RFC 2047 5 forbids them, RFC 2231 is the
-// way, and most readers decode them anyway.
-func (c *checker) checkParams(part string, f field) {
-	v := f.value
-	for {
-		i := bytes.IndexByte(v, '"')
-		if i < 0 {
-			return
+// checkParams judges the parameters of a Content-Type or
+// Content-Disposition: RFC 2231's rules (mime/param-syntax), encoded-words
+// inside quoted values (RFC 2047 5 forbids them; most readers decode
+// them), and long quoted values without an RFC 2231 form (a boundary may
+// be 70 characters, and a plain name= beside its RFC 2231 form is the
+// fallback that RFC asks for).
+func (c *checker) checkParams(part string, f field, mf *mimeField) {
+	for _, pr := range mf.params {
+		if !pr.quoted {
+			continue
 		}
-		j := bytes.IndexByte(v[i+1:], '"')
-		if j < 0 {
-			return
+		switch {
+		case encodedWordIn(pr.value) != nil:
+			c.add("mime/param-encoded-word", part, f.off, "%s has an encoded-word inside a quoted parameter, %s=%s; use RFC 2231 (%s*=utf-8''...)", f.name, pr.name, quote(pr.value), pr.attr)
+		case len(pr.value) > 60 && pr.attr != "boundary" && pr.section < 0 && !mf.hasExtended(pr.attr):
+			c.add("mime/param-long", part, f.off, "%s has a parameter of %d characters, %s; split it with RFC 2231 continuations (name*0=...; name*1=...)", f.name, len(pr.value), quote(pr.value))
 		}
-		quoted := v[i+1 : i+1+j]
-		if bytes.Contains(quoted, []byte("=?")) && bytes.Contains(quoted, []byte("?=")) {
-			c.add("mime/param-encoded-word", part, f.off, "%s has an encoded-word inside a quoted parameter, %s; use RFC 2231 (name*=utf-8''...)", f.name, quote(quoted))
-		} else if len(quoted) > 60 {
-			c.add("mime/param-long", part, f.off, "%s has a parameter of %d characters, %s; split it with RFC 2231 continuations (name*0=...; name*1=...)", f.name, len(quoted), quote(quoted))
-		}
-		v = v[i+1+j+1:]
+	}
+	for _, text := range mf.problems {
+		c.add("mime/param-syntax", part, f.off, "%s: %s", f.name, text)
 	}
 }
 
@@ -230,49 +239,142 @@ func precedingBreak(data []byte, start, p int) int {
 	return end
 }
 
+// encoding is a part's Content-Transfer-Encoding.
+type encoding struct {
+	mechanism string // lower case; "7bit" when there is no field
+	labelled  bool   // the part has the field
+	off       int    // the field's offset, or -1
+	ok        bool   // the field parses
+}
+
+// transferEncoding reads e's Content-Transfer-Encoding: [CFWS] mechanism
+// [CFWS] (RFC 2045 6.1; comments allowed as in every structured field).
+func (c *checker) transferEncoding(e *entity) encoding {
+	f, ok := e.first("content-transfer-encoding")
+	if !ok {
+		return encoding{mechanism: "7bit", off: -1, ok: true}
+	}
+	p := newScan(f.value)
+	p.cfws()
+	tok := p.token()
+	p.cfws()
+	enc := encoding{mechanism: strings.ToLower(tok), labelled: true, off: f.off, ok: true}
+	if tok == "" || !p.eof() || p.err != "" {
+		c.add("mime/encoding-unknown", e.part, f.off, "Content-Transfer-Encoding %s is not one mechanism (7bit, 8bit, binary, quoted-printable, base64 or an x- token)", quote(f.value))
+		enc.ok = false
+	}
+	return enc
+}
+
+// checkCompositeEncoding: a multipart or message entity is not itself
+// encoded (RFC 2045 6.4, RFC 2046 5.2.1 to 5.2.3).
+func (c *checker) checkCompositeEncoding(e *entity, media string, cte encoding) {
+	if !cte.ok {
+		return
+	}
+	only := ""
+	switch {
+	case media == "message/partial" || media == "message/external-body":
+		if cte.mechanism != "7bit" {
+			only = "7bit"
+		}
+	case strings.HasPrefix(media, "multipart/") || strings.HasPrefix(media, "message/"):
+		if cte.mechanism != "7bit" && cte.mechanism != "8bit" && cte.mechanism != "binary" {
+			only = "7bit, 8bit or binary"
+		}
+	}
+	if only != "" {
+		c.add("mime/composite-encoding", e.part, cte.off, "%s is encoded %s; a composite type may only be %s (encode its parts instead)", media, cte.mechanism, only)
+	}
+}
+
 // checkBody checks a leaf part's body against its transfer encoding.
-func (c *checker) checkBody(e *entity) {
-	cte := "7bit"
-	var cteOff = -1
-	if f, ok := e.first("content-transfer-encoding"); ok {
-		cte, cteOff = strings.ToLower(strings.TrimSpace(string(f.value))), f.off
+func (c *checker) checkBody(e *entity, cte encoding) {
+	if !cte.ok {
+		return
 	}
 	body := c.data[e.bodyStart:e.end]
-	switch cte {
+	switch cte.mechanism {
 	case "base64":
-		c.checkEncodedLines(e, body, "mime/base64", func(line []byte) int {
-			for i, b := range line {
-				if !('A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '+' || b == '/' || b == '=' || b == ' ' || b == '\t') {
-					return i
-				}
-			}
-			return -1
-		})
+		if !c.checkEncodedLines(e, body, "mime/base64", badBase64) {
+			c.checkBase64Length(e, body)
+		}
 	case "quoted-printable":
-		c.checkEncodedLines(e, body, "mime/quoted-printable", badQPEscape)
+		c.checkEncodedLines(e, body, "mime/quoted-printable", badQP)
 	case "7bit":
-		if i := firstNonASCII(body); i >= 0 {
-			if c.cfg.eightBitMIME {
-				c.add("body/8bit-undeclared", e.part, e.bodyStart+i, "8-bit bytes in a body labelled 7bit: %s; declare Content-Transfer-Encoding: 8bit", quote(lineAround(body, i)))
-			} else {
-				c.add("body/8bit", e.part, e.bodyStart+i, "8-bit bytes in a 7bit body sent without BODY=8BITMIME: %s; encode it (quoted-printable or base64)", quote(lineAround(body, i)))
-			}
+		i := firstNonASCII(body)
+		switch {
+		case i < 0:
+		case cte.labelled:
+			// The label is wrong whatever MAIL said: a relay that must
+			// downgrade to 7bit trusts it.
+			c.add("body/8bit", e.part, e.bodyStart+i, "8-bit bytes in a body labelled Content-Transfer-Encoding: 7bit: %s; label it 8bit (with BODY=8BITMIME) or encode it", quote(lineAround(body, i)))
+		case c.cfg.eightBitMIME:
+			c.add("body/8bit-undeclared", e.part, e.bodyStart+i, "8-bit bytes in a body without Content-Transfer-Encoding (7bit): %s; declare Content-Transfer-Encoding: 8bit", quote(lineAround(body, i)))
+		default:
+			c.add("body/8bit", e.part, e.bodyStart+i, "8-bit bytes in a 7bit body sent without BODY=8BITMIME: %s; encode it (quoted-printable or base64)", quote(lineAround(body, i)))
 		}
 	case "8bit", "binary":
 		if i := firstNonASCII(body); i >= 0 && !c.cfg.eightBitMIME {
-			c.add("body/8bit-without-8bitmime", e.part, e.bodyStart+i, "Content-Transfer-Encoding: %s body sent without BODY=8BITMIME: %s", cte, quote(lineAround(body, i)))
+			c.add("body/8bit-without-8bitmime", e.part, e.bodyStart+i, "Content-Transfer-Encoding: %s body sent without BODY=8BITMIME: %s", cte.mechanism, quote(lineAround(body, i)))
 		}
 	default:
-		c.add("mime/encoding-unknown", e.part, cteOff, "Content-Transfer-Encoding %q is not 7bit, 8bit, binary, quoted-printable or base64", cte)
+		if strings.HasPrefix(cte.mechanism, "x-") {
+			c.add("mime/encoding-private", e.part, cte.off, "Content-Transfer-Encoding %q is a private encoding (RFC 2045 6.3): only readers that agreed on it can decode the part", cte.mechanism)
+		} else {
+			c.add("mime/encoding-unknown", e.part, cte.off, "Content-Transfer-Encoding %q is not 7bit, 8bit, binary, quoted-printable, base64 or an x- token", cte.mechanism)
+		}
+	}
+}
+
+// badBase64 finds a byte outside the base64 alphabet (RFC 2045 6.8).
+func badBase64(line []byte) (int, string) {
+	for i, b := range line {
+		if !('A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '+' || b == '/' || b == '=' || b == ' ' || b == '\t') {
+			return i, "a byte outside the base64 alphabet"
+		}
+	}
+	return -1, ""
+}
+
+// checkBase64Length checks that base64 data comes in quanta of four
+// characters with '=' only at its end, at most two (RFC 2045 6.8).
+func (c *checker) checkBase64Length(e *entity, body []byte) {
+	n, pads, padAt, afterPad := 0, 0, -1, -1
+	for i, b := range body {
+		switch {
+		case b == '=':
+			if pads == 0 {
+				padAt = i
+			}
+			pads++
+			n++
+		case b == '\r' || b == '\n' || b == ' ' || b == '\t':
+		default:
+			if pads > 0 && afterPad < 0 {
+				afterPad = i
+			}
+			n++
+		}
+	}
+	switch {
+	case afterPad >= 0:
+		c.add("mime/base64", e.part, e.bodyStart+afterPad, "base64 data goes on after its '=' padding: %s", quote(lineAround(body, afterPad)))
+	case pads > 2:
+		c.add("mime/base64", e.part, e.bodyStart+padAt, "base64 data ends in %d '=', more than two: %s", pads, quote(lineAround(body, padAt)))
+	case n%4 != 0:
+		c.add("mime/base64", e.part, e.bodyStart+max(0, len(body)-1), "base64 data of %d characters, not a multiple of 4: the last quantum lacks its '=' padding or characters", n)
 	}
 }
 
 // checkEncodedLines checks the lines of a base64 or quoted-printable body:
-// at most 76 characters, and no byte bad says is wrong (it returns the
-// index of one, or -1). Each rule is reported once.
-func (c *checker) checkEncodedLines(e *entity, body []byte, rule string, bad func([]byte) int) {
-	reportedLong, reportedBad := false, false
-	for p := 0; p < len(body) && !(reportedLong && reportedBad); {
+// at most 76 characters, and nothing bad finds wrong (it returns the index
+// of the defect and what it is, or -1). Each defect is reported once. It
+// reports whether it found a defect other than a long line.
+func (c *checker) checkEncodedLines(e *entity, body []byte, rule string, bad func([]byte) (int, string)) bool {
+	reportedLong := false
+	var reported []string
+	for p := 0; p < len(body); {
 		next := len(body)
 		if i := bytes.IndexByte(body[p:], '\n'); i >= 0 {
 			next = p + i + 1
@@ -282,32 +384,44 @@ func (c *checker) checkEncodedLines(e *entity, body []byte, rule string, bad fun
 			c.add("mime/encoded-line-long", e.part, e.bodyStart+p, "a line of encoded data of %d characters, more than 76: %s", len(line), quote(line))
 			reportedLong = true
 		}
-		if i := bad(line); i >= 0 && !reportedBad {
-			c.add(rule, e.part, e.bodyStart+p, "malformed %s data at %s", strings.TrimPrefix(rule, "mime/"), quote(line[i:]))
-			reportedBad = true
+		if i, what := bad(line); i >= 0 && !slices.Contains(reported, what) && len(reported) < 4 {
+			c.add(rule, e.part, e.bodyStart+p, "malformed %s data, %s: %s", strings.TrimPrefix(rule, "mime/"), what, quote(line[i:]))
+			reported = append(reported, what)
 		}
 		p = next
 	}
+	return len(reported) > 0
 }
 
-// badQPEscape returns the index of an "=" in line that starts no valid
-// escape (two hex digits, or a soft line break: "=" at the end, perhaps
-// followed by white space), or -1.
-func badQPEscape(line []byte) int {
+// badQP finds what RFC 2045 6.7 forbids in a line of quoted-printable
+// data: an "=" that starts no escape (two hex digits, or a soft line
+// break), a raw 8-bit byte or control character (rules 1 and 2), and
+// white space at the end of the line (rule 3).
+func badQP(line []byte) (int, string) {
 	for i := 0; i < len(line); i++ {
-		if line[i] != '=' {
-			continue
+		switch b := line[i]; {
+		case b == '=':
+			if i+1 == len(line) {
+				return -1, "" // soft line break
+			}
+			if i+2 < len(line) && isHex(line[i+1]) && isHex(line[i+2]) {
+				i += 2
+				continue
+			}
+			if len(bytes.TrimRight(line[i+1:], " \t")) == 0 {
+				return i + 1, "white space at the end of a line"
+			}
+			return i, "an '=' that starts no escape"
+		case b >= 0x80:
+			return i, "a raw 8-bit byte (encode it as =XX)"
+		case b < 32 && b != '\t':
+			return i, "a raw control character (encode it as =XX)"
 		}
-		if len(bytes.TrimRight(line[i+1:], " \t")) == 0 {
-			return -1 // soft line break
-		}
-		if i+2 < len(line) && isHex(line[i+1]) && isHex(line[i+2]) {
-			i += 2
-			continue
-		}
-		return i
 	}
-	return -1
+	if n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t') {
+		return n - 1, "white space at the end of a line"
+	}
+	return -1, ""
 }
 
 func isHex(b byte) bool {
