@@ -207,7 +207,7 @@ func (f *mimeField) decode() {
 				break
 			}
 			v := pr.value
-			if pr.ext && !pr.quoted {
+			if pr.ext { // quoted or not (quoted is reported above): read as RFC 2231 readers do
 				if i == 0 {
 					// extended-initial-value := [charset] "'" [language] "'" ...
 					parts := strings.SplitN(string(v), "'", 3)
