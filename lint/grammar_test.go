@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/smtptest/smtptest/internal/growth"
 )
 
 // crlf turns the "\n" of a message written in a test into CRLF.
@@ -237,5 +239,42 @@ func TestAllowedAndForbidden(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestGrammarGrowsLinearly: each structured field, however long, is read
+// in time linear in its length (one field of 1 MiB folded over many
+// lines, of every shape the grammar reads).
+func TestGrammarGrowsLinearly(t *testing.T) {
+	field := func(name, first, each, sep string) func(n int) []byte {
+		return func(n int) []byte {
+			var b strings.Builder
+			h, body, _ := strings.Cut(good, "\r\n\r\n")
+			b.WriteString(h + "\r\n" + name + ": " + first)
+			for b.Len() < n {
+				b.WriteString(sep + "\r\n " + each)
+			}
+			b.WriteString("\r\n\r\n" + body)
+			return []byte(b.String())
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		build func(int) []byte
+	}{
+		{"addresses", field("Cc", "a@example.com", `"Ann (x)" <ann(c)@example.org>`, ",")},
+		{"groups", field("Cc", "G: a@example.com;", "G: =?utf-8?q?J=C3=B6rg?= <j@example.org>;", ",")},
+		{"nested comments", field("Cc", "(", "((a)(b(c))", "")},
+		{"dotted local-part", field("Cc", "a", ". b", "")},
+		{"references", field("References", "<a@example.com>", "<b.c@example.org>", "")},
+		{"parameters", field("Content-Disposition", "attachment", `name*9="`+strings.Repeat("v", 64)+`"`, ";")},
+		{"extended parameters", field("Content-Disposition", "attachment; n*0*=utf-8''a", "n*1*=%C3%A9%C3%A9", ";")},
+		{"encoded-words", field("Subject", "=?utf-8?q?a?=", "=?utf-8?q?J=C3=B6rg?=x", "")},
+		{"list URIs", field("List-Unsubscribe", "<https://example.com/u>", "(c) <mailto:u@example.com?subject=u>", ",")},
+		{"date comments", field("Date", "Tue, 01 Dec 2026 20:00:00 +0000", "(c)", "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			growth.Linear(t, tc.build, func(data []byte) { Check(data) })
+		})
 	}
 }

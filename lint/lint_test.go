@@ -176,6 +176,12 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte(strings.ReplaceAll(good, "\r\n", "\n")))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c--\r\n--b--\r\n"))
 	f.Add([]byte("Subject: =?utf-8?q?=C3?=\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=\r\n=4"))
+	for _, ex := range rfcExamples { // the grammar's every path
+		f.Add([]byte(ex.data))
+	}
+	for _, ex := range forbidden {
+		f.Add([]byte(ex.data))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		orig := string(data)
 		ps := Check(data, BulkSender())

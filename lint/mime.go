@@ -122,7 +122,7 @@ func (c *checker) checkParams(part string, f field, mf *mimeField) {
 		switch {
 		case encodedWordIn(pr.value) != nil:
 			c.add("mime/param-encoded-word", part, f.off, "%s has an encoded-word inside a quoted parameter, %s=%s; use RFC 2231 (%s*=utf-8''...)", f.name, pr.name, quote(pr.value), pr.attr)
-		case len(pr.value) > 60 && pr.attr != "boundary" && pr.section < 0 && !mf.hasExtended(pr.attr):
+		case len(pr.value) > 60 && pr.attr != "boundary" && pr.section < 0 && !mf.extended[pr.attr]:
 			c.add("mime/param-long", part, f.off, "%s has a parameter of %d characters, %s; split it with RFC 2231 continuations (name*0=...; name*1=...)", f.name, len(pr.value), quote(pr.value))
 		}
 	}

@@ -32,6 +32,10 @@ type mimeField struct {
 	decoded map[string]string
 	// problems are the RFC 2231 defects found (mime/param-syntax).
 	problems []string
+	// extended holds the names given in RFC 2231 form (name* or
+	// name*0...): a plain name= beside one is the fallback RFC 2231
+	// readers skip and old readers use.
+	extended map[string]bool
 }
 
 // isTokenChar reports an RFC 2045 token character: US-ASCII without
@@ -149,6 +153,7 @@ func splitParamName(name string) (attr string, section int, ext bool) {
 // noting what the RFC forbids.
 func (f *mimeField) decode() {
 	f.decoded = map[string]string{}
+	f.extended = map[string]bool{}
 	type group struct {
 		plain    *param
 		sections map[int]*param
@@ -162,6 +167,9 @@ func (f *mimeField) decode() {
 			g = &group{sections: map[int]*param{}}
 			groups[pr.attr] = g
 			order = append(order, pr.attr)
+		}
+		if pr.ext || pr.section >= 0 {
+			f.extended[pr.attr] = true
 		}
 		if pr.ext && pr.quoted {
 			f.problems = append(f.problems, fmt.Sprintf("%s is an extended value in quotes: RFC 2231 writes it unquoted, %s=charset'lang'percent-encoded", pr.name, pr.name))
@@ -249,16 +257,4 @@ func percentDecode(v []byte) ([]byte, bool) {
 		}
 	}
 	return out, ok
-}
-
-// hasExtended reports whether f gives attr in RFC 2231 form (name* or
-// name*0...): a plain name= beside it is the fallback RFC 2231 readers
-// skip and old readers use.
-func (f *mimeField) hasExtended(attr string) bool {
-	for _, pr := range f.params {
-		if pr.attr == attr && (pr.ext || pr.section >= 0) {
-			return true
-		}
-	}
-	return false
 }
