@@ -296,9 +296,7 @@ func (c *checker) checkBody(e *entity, cte encoding) {
 	body := c.data[e.bodyStart:e.end]
 	switch cte.mechanism {
 	case "base64":
-		if !c.checkEncodedLines(e, body, "mime/base64", badBase64) {
-			c.checkBase64Length(e, body)
-		}
+		c.checkBase64(e, body)
 	case "quoted-printable":
 		c.checkEncodedLines(e, body, "mime/quoted-printable", badQP)
 	case "7bit":
@@ -327,37 +325,68 @@ func (c *checker) checkBody(e *entity, cte encoding) {
 	}
 }
 
-// badBase64 finds a byte outside the base64 alphabet (RFC 2045 6.8).
-func badBase64(line []byte) (int, string) {
-	for i, b := range line {
-		if !('A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '+' || b == '/' || b == '=' || b == ' ' || b == '\t') {
-			return i, "a byte outside the base64 alphabet"
-		}
+// base64Class sorts bytes for checkBase64: 0 outside the alphabet, 1 in
+// it, 2 the pad '=', 3 white space (ignored).
+var base64Class = func() (t [256]uint8) {
+	for _, b := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+		t[b] = 1
 	}
-	return -1, ""
-}
+	t['='] = 2
+	t[' '], t['\t'], t['\r'], t['\n'] = 3, 3, 3, 3
+	return t
+}()
 
-// checkBase64Length checks that base64 data comes in quanta of four
-// characters with '=' only at its end, at most two (RFC 2045 6.8).
-func (c *checker) checkBase64Length(e *entity, body []byte) {
+// checkBase64 checks base64 data in one pass (RFC 2045 6.8): lines of at
+// most 76 characters, bytes of the alphabet, quanta of four characters
+// with '=' padding, at most two, only at the end.
+func (c *checker) checkBase64(e *entity, body []byte) {
+	long := false
+	bad := -1 // the first byte outside the alphabet
 	n, pads, padAt, afterPad := 0, 0, -1, -1
-	for i, b := range body {
-		switch {
-		case b == '=':
-			if pads == 0 {
-				padAt = i
+	for p := 0; p < len(body); {
+		end, next := len(body), len(body)
+		if i := bytes.IndexByte(body[p:], '\n'); i >= 0 {
+			end, next = p+i, p+i+1
+		}
+		if end > p && body[end-1] == '\r' {
+			end--
+		}
+		line := body[p:end]
+		if len(line) > 76 && !long {
+			c.add("mime/encoded-line-long", e.part, e.bodyStart+p, "a line of encoded data of %d characters, more than 76: %s", len(line), quote(line))
+			long = true
+		}
+		n += len(line)
+		for j, b := range line {
+			switch base64Class[b] {
+			case 1:
+			case 2:
+				if pads == 0 {
+					padAt = p + j
+				}
+				pads++
+			case 3:
+				n-- // white space
+			default:
+				n--
+				if bad < 0 {
+					bad = p + j
+				}
 			}
-			pads++
-			n++
-		case b == '\r' || b == '\n' || b == ' ' || b == '\t':
-		default:
-			if pads > 0 && afterPad < 0 {
+		}
+		p = next
+	}
+	if pads > 0 {
+		for i := padAt; i < len(body); i++ {
+			if base64Class[body[i]] == 1 {
 				afterPad = i
+				break
 			}
-			n++
 		}
 	}
 	switch {
+	case bad >= 0:
+		c.add("mime/base64", e.part, e.bodyStart+bad, "malformed base64 data, a byte outside the base64 alphabet: %s", quote(lineFrom(body, bad)))
 	case afterPad >= 0:
 		c.add("mime/base64", e.part, e.bodyStart+afterPad, "base64 data goes on after its '=' padding: %s", quote(lineAround(body, afterPad)))
 	case pads > 2:
@@ -365,6 +394,15 @@ func (c *checker) checkBase64Length(e *entity, body []byte) {
 	case n%4 != 0:
 		c.add("mime/base64", e.part, e.bodyStart+max(0, len(body)-1), "base64 data of %d characters, not a multiple of 4: the last quantum lacks its '=' padding or characters", n)
 	}
+}
+
+// lineFrom returns the rest of body's line from index i.
+func lineFrom(body []byte, i int) []byte {
+	end := len(body)
+	if j := bytes.IndexByte(body[i:], '\n'); j >= 0 {
+		end = i + j
+	}
+	return bytes.TrimRight(body[i:end], "\r")
 }
 
 // checkEncodedLines checks the lines of a base64 or quoted-printable body:
