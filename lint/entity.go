@@ -100,7 +100,7 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 			// The continuation lines that follow, unfolded into the
 			// value in one allocation (growing it line by line copied a
 			// long folded field over and over).
-			cont, contEnd, longsIn := c.continuation(next, end)
+			cont, contEnd, longsIn := c.continuation(part, next, end)
 			if longsIn.count > 0 {
 				if longs == 0 {
 					longOff, longLine = longsIn.off, longsIn.line
@@ -148,7 +148,7 @@ func lineAt(data []byte, p, end int) (lineEnd, next int) {
 // continuation reads the continuation lines from p (up to end): how many
 // bytes they add to a value, where they end, and the long lines among
 // them.
-func (c *checker) continuation(p, end int) (n, stop int, longs longLines) {
+func (c *checker) continuation(part string, p, end int) (n, stop int, longs longLines) {
 	for p < end {
 		lineEnd, next := lineAt(c.data, p, end)
 		line := bytes.TrimSuffix(c.data[p:lineEnd], []byte("\r"))
@@ -156,7 +156,7 @@ func (c *checker) continuation(p, end int) (n, stop int, longs longLines) {
 			break
 		}
 		if len(bytes.Trim(line, " \t")) == 0 && !c.blankReported {
-			c.add("header/obsolete", "", p, "a continuation line of only white space (obs-FWS, RFC 5322 4.2): readers accept it, writers must not produce it")
+			c.add("header/obsolete", part, p, "a continuation line of only white space (obs-FWS, RFC 5322 4.2): readers accept it, writers must not produce it")
 			c.blankReported = true
 		}
 		if len(line) > 78 && len(line) <= 998 {

@@ -520,8 +520,14 @@ func (p *scan) angleAddr() bool {
 	if !p.domain() {
 		return false
 	}
+	return p.closeAngle("the address")
+}
+
+// closeAngle reads the '>' that closes what (an address, a msg-id) and
+// the CFWS after it.
+func (p *scan) closeAngle(what string) bool {
 	if p.peek() != '>' {
-		return p.fail("expected '>' to close the address")
+		return p.fail("expected '>' to close %s", what)
 	}
 	p.i++
 	p.cfws()
@@ -566,12 +572,7 @@ func (p *scan) msgID() bool {
 			p.obsolete[start] = "comments or white space in a msg-id's id-right (obs-id-right)"
 		}
 	}
-	if p.peek() != '>' {
-		return p.fail("expected '>' to close the msg-id")
-	}
-	p.i++
-	p.cfws()
-	return true
+	return p.closeAngle("the msg-id")
 }
 
 // msgIDList reads In-Reply-To or References: 1*msg-id, or the obsolete
