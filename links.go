@@ -14,8 +14,12 @@ import (
 // images (img; http, https), all decoded from their transfer encoding,
 // charset and HTML entities. A test follows the link of a verification
 // mail with it. A message without a text or HTML body is not an error; a
-// body that cannot be read is (what was found is returned with it).
-func (m *Message) Links() ([]string, error) {
+// body that cannot be read is (what was found is returned with it). A
+// message is searched once; each call returns its own slice.
+func (m *Message) Links() ([]string, error) { return m.cachedLinks() }
+
+// links finds m's links (Links, made once by cachedLinks).
+func (m *Message) links() ([]string, error) {
 	var links []string
 	seen := map[string]bool{}
 	add := func(u string) {

@@ -10,14 +10,22 @@ import (
 
 // Lint checks m with package lint, telling it what m's envelope allows:
 // raw UTF-8 in header fields if MAIL had SMTPUTF8, 8-bit bodies if it had
-// BODY=8BITMIME (or BINARYMIME). opts come after those.
+// BODY=8BITMIME (or BINARYMIME). opts come after those. Without opts, a
+// message is checked once; each call returns its own slice.
 func (m *Message) Lint(opts ...lint.Option) []lint.Problem {
+	env := lintEnvelope{
+		smtputf8: m.MailOptions.UTF8,
+		eightBit: m.MailOptions.Body == smtp.Body8BitMIME || m.MailOptions.Body == smtp.BodyBinaryMIME,
+	}
 	var all []lint.Option
-	if m.MailOptions.UTF8 {
+	if env.smtputf8 {
 		all = append(all, lint.SMTPUTF8())
 	}
-	if m.MailOptions.Body == smtp.Body8BitMIME || m.MailOptions.Body == smtp.BodyBinaryMIME {
+	if env.eightBit {
 		all = append(all, lint.EightBitMIME())
+	}
+	if len(opts) == 0 {
+		return m.cachedLint(env, func() []lint.Problem { return lint.Check(m.Data, all...) })
 	}
 	return lint.Check(m.Data, append(all, opts...)...)
 }

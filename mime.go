@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,12 +55,12 @@ func (m *Message) Entity() (*message.Entity, error) {
 	return e, err
 }
 
-// Header parses the message's top-level header. Header field names are
-// case-insensitive: h.Get("x-mailer") finds "X-Mailer". Each call
-// parses anew, and the header is the caller's to change.
+// Header returns the message's top-level header. Header field names are
+// case-insensitive: h.Get("x-mailer") finds "X-Mailer". A message is
+// parsed once; each call returns a copy, the caller's to change.
 func (m *Message) Header() (mail.Header, error) {
 	h, err := m.parsedHeader()
-	return mail.Header{Header: h}, err
+	return mail.Header{Header: h.Copy()}, err
 }
 
 // Subject returns the Subject header field, RFC 2047 encoded words decoded
@@ -87,63 +88,56 @@ func (m *Message) HTMLBody() (string, error) {
 }
 
 func (m *Message) body(mediaType string) (string, error) {
-	var (
-		text  string
-		found bool
-	)
-	err := m.walk(func(p part) (bool, error) {
-		if p.attachment || p.mediaType != mediaType {
-			return false, nil
+	t := m.parsedTree()
+	for _, l := range t.leaves {
+		if l.attachment || l.mediaType != mediaType {
+			continue
 		}
-		b, err := io.ReadAll(p.entity.Body)
-		if err != nil {
-			return true, fmt.Errorf("smtptest: decode %s part: %w", mediaType, err)
+		text := string(l.data)
+		if l.readErr != nil {
+			return text, fmt.Errorf("smtptest: decode %s part: %w", mediaType, l.readErr)
 		}
-		text, found = string(b), true
-		if p.err != nil {
-			return true, fmt.Errorf("smtptest: %s part: %w", mediaType, p.err)
+		if l.err != nil {
+			return text, fmt.Errorf("smtptest: %s part: %w", mediaType, l.err)
 		}
-		return true, nil
-	})
-	if err != nil {
-		return text, err
+		return text, nil
 	}
-	if !found {
-		return "", fmt.Errorf("%w: the message has no %s body", ErrNoPart, mediaType)
+	if t.err != nil {
+		return "", t.err
 	}
-	return text, nil
+	return "", fmt.Errorf("%w: the message has no %s body", ErrNoPart, mediaType)
 }
 
 // Attachments returns the message's attachments in order: every part that
 // is not multipart and is either marked "attachment", has a file name, or
 // is neither text/plain nor text/html (an inline image, say). Data is
 // decoded from its transfer encoding; text attachments keep their charset.
-// A message without attachments returns none and no error.
+// A message without attachments returns none and no error. Each call
+// returns its own copies of the data.
 func (m *Message) Attachments() ([]Attachment, error) {
 	var atts []Attachment
-	err := m.walk(func(p part) (bool, error) {
-		if !p.attachment {
-			return false, nil
+	t := m.parsedTree()
+	for _, l := range t.leaves {
+		if !l.attachment {
+			continue
 		}
-		b, err := io.ReadAll(p.entity.Body)
-		if err != nil {
-			return true, fmt.Errorf("smtptest: decode attachment %q: %w", p.filename, err)
+		if l.readErr != nil {
+			return atts, fmt.Errorf("smtptest: decode attachment %q: %w", l.filename, l.readErr)
 		}
-		if p.err != nil && !message.IsUnknownCharset(p.err) {
-			return true, fmt.Errorf("smtptest: attachment %q: %w", p.filename, p.err)
+		if l.err != nil && !message.IsUnknownCharset(l.err) {
+			return atts, fmt.Errorf("smtptest: attachment %q: %w", l.filename, l.err)
 		}
 		atts = append(atts, Attachment{
-			Filename:    p.filename,
-			ContentType: p.mediaType,
-			Disposition: p.disposition,
-			ContentID:   strings.Trim(p.entity.Header.Get("Content-Id"), "<> \t"),
-			Part:        p.path,
-			Size:        len(b),
-			Data:        b,
+			Filename:    l.filename,
+			ContentType: l.mediaType,
+			Disposition: l.disposition,
+			ContentID:   l.contentID,
+			Part:        l.path,
+			Size:        len(l.data),
+			Data:        slices.Clone(l.data),
 		})
-		return false, nil
-	})
-	return atts, err
+	}
+	return atts, t.err
 }
 
 // part is a leaf of the MIME tree as the accessors classify it.
@@ -157,12 +151,12 @@ type part struct {
 	attachment  bool
 }
 
-// walk calls f for each part of m that is not multipart, depth first, in
-// order, until f returns true or an error.
-func (m *Message) walk(f func(part) (stop bool, err error)) error {
-	e, err := m.Entity()
+// walk calls f for each part of data that is not multipart, depth first,
+// in order, until f returns true or an error.
+func walk(data []byte, f func(part) (stop bool, err error)) error {
+	e, err := message.Read(bytes.NewReader(data))
 	if e == nil {
-		return err
+		return fmt.Errorf("smtptest: cannot parse message: %w", err)
 	}
 	// The multiparts being read, outermost first, with the part number of
 	// each ("" for the message itself) and how many parts it gave so far.

@@ -207,7 +207,7 @@ type Summary struct {
 
 // Summary returns the summary of m.
 func (m *Message) Summary() Summary {
-	subject, _ := m.Subject()
+	subject, _ := m.summarySubject()
 	sum := Summary{
 		ID: m.ID, Envelope: Envelope{From: m.From, To: slices.Clone(m.To)}, Subject: subject, Size: len(m.Data),
 		ConnID: m.ConnID, Helo: m.Helo, Remote: m.Remote, AuthUser: m.AuthUser, Received: m.Received,

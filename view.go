@@ -3,20 +3,32 @@ package smtptest
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+
+	"github.com/smtptest/smtptest/lint"
 )
 
 // view holds what the accessors parsed of one message, so that a message
-// the server made (and each copy it hands out) is parsed at most once for
-// it, however often it is asked: a list of many messages with big headers
-// costs one parse of each, not one per list.
-// It is made empty with the message and filled on first use; a message
-// nobody reads costs nothing. Every field is written once, under its
-// sync.Once, and only read after: concurrent readers are safe.
+// is parsed at most once, however often and by however many accessors it
+// is read: Header and Subject share one parse of the header; TextBody,
+// HTMLBody, Attachments and Links share one walk of the MIME tree, which
+// decodes every part once; Lint (with no options of the caller's) is run
+// once. A message nobody reads costs nothing: each part is made on first
+// use, under its sync.Once, and only read after (concurrent readers are
+// safe).
+//
+// Every Message the server makes has its own view: the one it records
+// (whose view only ever holds the subject, for Summaries), and each copy
+// it hands out (Messages, MessageByID, the events), whose view lives as
+// long as the copy. A copy a test keeps and reads holds its decoded parts
+// as well as its Data; a list that drops its copies holds nothing more.
 //
 // A view describes the Data it was made with: if a Message's Data is
 // replaced, the accessors parse the new Data every time (they never
@@ -24,10 +36,36 @@ import (
 type view struct {
 	data []byte // the Data this view describes
 
+	// subject alone, for Summaries of the recorded message (which keeps
+	// no parsed header: that would cost more than the message).
 	subject struct {
 		once sync.Once
 		s    string
 		err  error
+	}
+	// head is the parsed header, for Header and Subject of a copy.
+	head struct {
+		once    sync.Once
+		done    atomic.Bool // once has run
+		h       message.Header
+		err     error
+		subject string
+		subjErr error
+	}
+	// tree is the walk of the MIME tree.
+	tree struct {
+		once sync.Once
+		t    *tree
+	}
+	links struct {
+		once  sync.Once
+		links []string
+		err   error
+	}
+	lint struct {
+		once     sync.Once
+		problems []lint.Problem
+		envelope lintEnvelope // what it was run with
 	}
 }
 
@@ -44,9 +82,9 @@ func (m *Message) cached() *view {
 	return v
 }
 
-// headerParses counts parseHeader's calls, for the tests that hold the
-// accessors to one parse per message.
-var headerParses atomic.Int64
+// headerParses and treeWalks count the parses, for the tests that hold
+// the accessors to one of each per message.
+var headerParses, treeWalks atomic.Int64
 
 // parseHeader parses the top-level header of data; the error says why
 // there is none.
@@ -60,30 +98,135 @@ func parseHeader(data []byte) (message.Header, error) {
 	return e.Header, nil
 }
 
-// parsedHeader is the message's header. It is parsed anew each time: a
-// header kept parsed would cost more memory than the message it comes
-// from (what is kept is what is small and asked for often).
-func (m *Message) parsedHeader() (message.Header, error) {
-	return parseHeader(m.Data)
+// decodeSubject decodes h's Subject.
+func decodeSubject(h message.Header) (string, error) {
+	s, err := (&mail.Header{Header: h}).Subject()
+	if err != nil {
+		return s, fmt.Errorf("smtptest: decode Subject: %w", err)
+	}
+	return s, nil
 }
 
-// parsedSubject is the decoded Subject, made once if m has a view.
+// parsedHeader is the message's header, parsed once if m has a view. The
+// caller must not change it (Header hands out a copy).
+func (m *Message) parsedHeader() (message.Header, error) {
+	v := m.cached()
+	if v == nil {
+		return parseHeader(m.Data)
+	}
+	v.head.once.Do(func() {
+		v.head.h, v.head.err = parseHeader(v.data)
+		if v.head.err != nil {
+			v.head.subjErr = v.head.err
+			v.head.subject = ""
+			return
+		}
+		v.head.subject, v.head.subjErr = decodeSubject(v.head.h)
+	})
+	v.head.done.Store(true)
+	return v.head.h, v.head.err
+}
+
+// parsedSubject is the decoded Subject, from the parsed header.
 func (m *Message) parsedSubject() (string, error) {
-	subject := func() (string, error) {
-		h, err := m.parsedHeader()
+	v := m.cached()
+	if v == nil {
+		h, err := parseHeader(m.Data)
 		if err != nil {
 			return "", err
 		}
-		s, err := (&mail.Header{Header: h}).Subject()
-		if err != nil {
-			return s, fmt.Errorf("smtptest: decode Subject: %w", err)
-		}
-		return s, nil
+		return decodeSubject(h)
 	}
+	m.parsedHeader()
+	return v.head.subject, v.head.subjErr
+}
+
+// summarySubject is the decoded Subject for Summary: from the parsed
+// header if there is one, else parsed for it alone and kept alone (the
+// recorded message keeps no header).
+func (m *Message) summarySubject() (string, error) {
 	v := m.cached()
 	if v == nil {
-		return subject()
+		return m.parsedSubject()
 	}
-	v.subject.once.Do(func() { v.subject.s, v.subject.err = subject() })
+	if v.head.done.Load() {
+		return v.head.subject, v.head.subjErr
+	}
+	v.subject.once.Do(func() {
+		h, err := parseHeader(v.data)
+		if err != nil {
+			v.subject.err = err
+			return
+		}
+		v.subject.s, v.subject.err = decodeSubject(h)
+	})
 	return v.subject.s, v.subject.err
+}
+
+// tree is a message's MIME tree as the accessors read it: its leaves in
+// order, each decoded once, and the error that ended the walk early.
+type tree struct {
+	leaves []leaf
+	err    error // the walk stopped here (after leaves): a malformed multipart, ...
+}
+
+// leaf is a part that is not multipart, as walk found it.
+type leaf struct {
+	part      // its classification (part.entity is nil: the body is read)
+	contentID string
+	data      []byte
+	readErr   error // reading (decoding) data failed
+}
+
+// parsedTree walks m's MIME tree once if m has a view.
+func (m *Message) parsedTree() *tree {
+	v := m.cached()
+	if v == nil {
+		return walkTree(m.Data)
+	}
+	v.tree.once.Do(func() { v.tree.t = walkTree(v.data) })
+	return v.tree.t
+}
+
+// walkTree reads every leaf of data's MIME tree, decoding each body.
+func walkTree(data []byte) *tree {
+	treeWalks.Add(1)
+	t := &tree{}
+	t.err = walk(data, func(p part) (bool, error) {
+		b, err := io.ReadAll(p.entity.Body)
+		l := leaf{part: p, contentID: strings.Trim(p.entity.Header.Get("Content-Id"), "<> \t"), data: b, readErr: err}
+		l.entity = nil
+		t.leaves = append(t.leaves, l)
+		return false, nil
+	})
+	return t
+}
+
+// cachedLinks is Links, made once if m has a view; the caller gets its
+// own slice.
+func (m *Message) cachedLinks() ([]string, error) {
+	v := m.cached()
+	if v == nil {
+		return m.links()
+	}
+	v.links.once.Do(func() { v.links.links, v.links.err = m.links() })
+	return slices.Clone(v.links.links), v.links.err
+}
+
+// lintEnvelope is what m's envelope tells lint.
+type lintEnvelope struct{ smtputf8, eightBit bool }
+
+// cachedLint is Lint without options of the caller's, run once if m has
+// a view (and its envelope still says what it said then); the caller
+// gets its own slice.
+func (m *Message) cachedLint(env lintEnvelope, check func() []lint.Problem) []lint.Problem {
+	v := m.cached()
+	if v == nil {
+		return check()
+	}
+	v.lint.once.Do(func() { v.lint.problems, v.lint.envelope = check(), env })
+	if v.lint.envelope != env {
+		return check()
+	}
+	return slices.Clone(v.lint.problems)
 }
