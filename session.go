@@ -128,7 +128,7 @@ func (s *session) Data(r io.Reader) error {
 		MailOptions: s.mailOpts,
 		RcptOptions: s.rcptOpts,
 		Received:    time.Now(),
-		view:        newView(data),
+		view:        newLightView(data),
 	}
 	if opts := s.srv.cfg.rejectMalformed; opts != nil {
 		if rep := malformed(m, opts); rep != nil {

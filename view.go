@@ -1,7 +1,9 @@
 package smtptest
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/smtptest/smtptest/lint"
 )
@@ -24,20 +27,22 @@ import (
 // use, under its sync.Once, and only read after (concurrent readers are
 // safe).
 //
-// Every Message the server makes has its own view: the one it records
-// (whose view only ever holds the subject, for Summaries), and each copy
-// it hands out (Messages, MessageByID, the events), whose view lives as
-// long as the copy. A copy a test keeps and reads holds its decoded parts
-// as well as its Data; a list that drops its copies holds nothing more.
+// Every Message the server makes has its own view. The one it records
+// has a light view, which keeps the subject alone (for Summaries: a
+// parsed header, or the decoded parts, kept for every message recorded
+// would cost more than the messages). Each copy it hands out (Messages,
+// MessageByID, the events) has a full view, which lives as long as the
+// copy: a copy a test keeps and reads holds its decoded parts as well as
+// its Data; a list that drops its copies holds nothing more.
 //
 // A view describes the Data it was made with: if a Message's Data is
 // replaced, the accessors parse the new Data every time (they never
 // answer from a view of other bytes).
 type view struct {
-	data []byte // the Data this view describes
+	data  []byte // the Data this view describes
+	light bool   // keeps the subject alone (the recorded message's view)
 
-	// subject alone, for Summaries of the recorded message (which keeps
-	// no parsed header: that would cost more than the message).
+	// subject alone: a light view's only content.
 	subject struct {
 		once sync.Once
 		s    string
@@ -46,7 +51,6 @@ type view struct {
 	// head is the parsed header, for Header and Subject of a copy.
 	head struct {
 		once    sync.Once
-		done    atomic.Bool // once has run
 		h       message.Header
 		err     error
 		subject string
@@ -69,33 +73,75 @@ type view struct {
 	}
 }
 
-// newView returns an empty view of data.
+// newView returns an empty full view of data, for a copy handed out.
 func newView(data []byte) *view { return &view{data: data} }
 
-// cached returns m's view, or nil if m has none (a Message made by hand)
-// or its Data is no longer the bytes the view describes.
+// newLightView returns an empty light view of data, for the recorded
+// message.
+func newLightView(data []byte) *view { return &view{data: data, light: true} }
+
+// describes reports whether v is a view of m's Data as it is now.
+func (v *view) describes(m *Message) bool {
+	return v != nil && len(v.data) == len(m.Data) && (len(m.Data) == 0 || &v.data[0] == &m.Data[0])
+}
+
+// cached returns m's full view, or nil if m has none (a Message made by
+// hand, or the recorded message) or its Data is no longer the bytes the
+// view describes.
 func (m *Message) cached() *view {
-	v := m.view
-	if v == nil || len(v.data) != len(m.Data) || (len(m.Data) > 0 && &v.data[0] != &m.Data[0]) {
-		return nil
+	if v := m.view; v.describes(m) && !v.light {
+		return v
 	}
-	return v
+	return nil
 }
 
 // headerParses and treeWalks count the parses, for the tests that hold
 // the accessors to one of each per message.
 var headerParses, treeWalks atomic.Int64
 
-// parseHeader parses the top-level header of data; the error says why
-// there is none.
+// parseHeader parses the top-level header of data as message.Read does
+// (the same reader, the same 1 MB bound on the header), without setting
+// up the body's decoders and with a pooled buffer: the header is what
+// Summaries and every printed message line need. The error says why there
+// is none.
 func parseHeader(data []byte) (message.Header, error) {
 	headerParses.Add(1)
-	e, err := message.Read(bytes.NewReader(data))
-	if e == nil {
+	br := headerReaders.Get().(*bufio.Reader)
+	defer headerReaders.Put(br)
+	lr := &headerLimit{r: bytes.NewReader(data), n: maxHeaderBytes}
+	br.Reset(lr)
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
 		return message.Header{}, fmt.Errorf("smtptest: cannot parse message: %w", err)
 	}
-	// An unknown charset or transfer encoding is the body's concern.
-	return e.Header, nil
+	return message.Header{Header: h}, nil
+}
+
+// headerReaders are parseHeader's buffers, of bufio's default size.
+var headerReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
+// maxHeaderBytes is go-message's bound on a header (message.ReadOptions).
+const maxHeaderBytes = 1 << 20
+
+// errHeaderTooBig says what go-message says of a header over the bound.
+var errHeaderTooBig = errors.New("message: header exceeds maximum size")
+
+// headerLimit is go-message's limited reader: past n bytes, errHeaderTooBig.
+type headerLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *headerLimit) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeaderTooBig
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
 }
 
 // decodeSubject decodes h's Subject.
@@ -123,7 +169,6 @@ func (m *Message) parsedHeader() (message.Header, error) {
 		}
 		v.head.subject, v.head.subjErr = decodeSubject(v.head.h)
 	})
-	v.head.done.Store(true)
 	return v.head.h, v.head.err
 }
 
@@ -141,16 +186,13 @@ func (m *Message) parsedSubject() (string, error) {
 	return v.head.subject, v.head.subjErr
 }
 
-// summarySubject is the decoded Subject for Summary: from the parsed
-// header if there is one, else parsed for it alone and kept alone (the
-// recorded message keeps no header).
+// summarySubject is the decoded Subject for Summary: from the full
+// view's header, or, for the recorded message, parsed once for it alone
+// and kept alone.
 func (m *Message) summarySubject() (string, error) {
-	v := m.cached()
-	if v == nil {
+	v := m.view
+	if !v.describes(m) || !v.light {
 		return m.parsedSubject()
-	}
-	if v.head.done.Load() {
-		return v.head.subject, v.head.subjErr
 	}
 	v.subject.once.Do(func() {
 		h, err := parseHeader(v.data)

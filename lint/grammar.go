@@ -35,6 +35,8 @@ type scan struct {
 	obsolete []string
 	// Encoded-words where RFC 2047 5 does not allow them.
 	words []wordProblem
+
+	itemBuf []item // reused by items
 }
 
 // wordProblem is an encoded-word where RFC 2047 5 forbids it.
@@ -180,7 +182,7 @@ type item struct {
 // items reads words and dots, with CFWS between them, up to the first
 // other special (or the end).
 func (p *scan) items() []item {
-	var out []item
+	out := p.itemBuf[:0] // the caller is done with the last items when it asks for more
 	for {
 		sp := p.cfws()
 		if p.err != "" {
@@ -199,6 +201,7 @@ func (p *scan) items() []item {
 		case !p.eof() && isAtext(b):
 			out = append(out, item{'a', p.atom(), sp})
 		default:
+			p.itemBuf = out
 			return out
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -12,7 +13,7 @@ import (
 )
 
 // onceFields may appear at most once (RFC 5322 3.6).
-var onceFields = []string{"date", "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject"}
+var onceFields = [...]string{"date", "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject"}
 
 // addressFields hold addresses (RFC 5322 3.6.2, 3.6.3, 3.6.6): what each
 // may hold.
@@ -40,9 +41,23 @@ func (c *checker) checkMessageHeader(e *entity) {
 	if _, ok := e.first("from"); !ok {
 		c.add("header/from-missing", "", -1, "the message has no From field")
 	}
-	for _, key := range onceFields {
-		if fs := e.get(key); len(fs) > 1 {
-			c.add("header/duplicate", "", fs[1].off, "%d %s fields; at most one is allowed (Gmail rejects such mail)", len(fs), fs[0].name)
+	var seen [len(onceFields)]struct {
+		n      int
+		name   string
+		second int // the offset of the second
+	}
+	for _, f := range e.fields {
+		if i := slices.Index(onceFields[:], f.key); i >= 0 {
+			if seen[i].n++; seen[i].n == 1 {
+				seen[i].name = f.name
+			} else if seen[i].n == 2 {
+				seen[i].second = f.off
+			}
+		}
+	}
+	for _, d := range seen {
+		if d.n > 1 {
+			c.add("header/duplicate", "", d.second, "%d %s fields; at most one is allowed (Gmail rejects such mail)", d.n, d.name)
 		}
 	}
 	_, hasSender := e.first("sender")

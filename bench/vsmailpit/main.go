@@ -113,7 +113,7 @@ func measure(s server, n, sessions, size int) result {
 	defer os.RemoveAll(dir)
 	smtpPort, httpPort := freePort(), freePort()
 	cmd := s.start(dir, smtpPort, httpPort)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.Stdout, cmd.Stderr = nil, os.Stderr // nil: the null device itself, not a pipe this process must drain
 	if err := cmd.Start(); err != nil {
 		log.Fatal(err)
 	}

@@ -4,17 +4,21 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/smtptest/smtptest"
 )
 
 // analysis takes the server's events off the goroutine that reports them
-// and hands them to the printer in the order they came, judging each
-// message (lint, DKIM: see checks.judge) on a bounded pool of workers in
-// between. The server reports events one at a time, on the connection
-// that caused them, and its accept loop waits for the report before it
-// greets the next client: judging a 30 MiB message there held every
-// other client for most of a second. Now a report costs a queue append.
+// and hands them to the output in the order they came, judging and
+// formatting each message (lint, DKIM, its line: see printer.render) on a
+// bounded pool of workers in between, and printing on a goroutine of its
+// own. The server reports events one at a time, on the connection that
+// caused them, and its accept loop waits for the report before it greets
+// the next client: judging a 30 MiB message there held every other client
+// for most of a second, and printing other messages' lines there held
+// the reply. Now a report costs a queue append and a wake-up.
 //
 // Bounds: at most maxPending events wait to be printed, and at most
 // maxPendingBytes of message data; past them an event is not printed
@@ -22,24 +26,33 @@ import (
 // lines nobody reads. The SMTP reply never waits for any of it.
 type analysis struct {
 	p       *printer
-	judge   func(*smtptest.Message) // p.judge; a test's own
-	work    chan *pending           // messages to judge
+	render  func(*smtptest.Message) string // p.render; a test's own
+	work    chan *pending                  // messages to judge
 	workers sync.WaitGroup
+	kick    chan struct{} // wakes the printing goroutine; closed by close
+	printed chan struct{} // closed when the printing goroutine is done
 
-	mu      sync.Mutex // guards the fields below
-	queue   []*pending // in arrival order, not printed yet
-	bytes   int        // message data in queue
-	dropped int        // events not printed: past the bounds
-	unsaid  int        // of them, not said yet
-	closed  bool
+	// The pool's counters (see stats).
+	judged atomic.Int64 // messages judged, on all workers
+	busy   atomic.Int64 // nanoseconds the workers spent judging
+	waited atomic.Int64 // nanoseconds messages waited for a worker
 
-	printing sync.Mutex // held while printing, so that lines keep their order
+	mu       sync.Mutex // guards the fields below
+	queue    []*pending // in arrival order, not printed yet
+	bytes    int        // message data in queue
+	dropped  int        // events not printed: past the bounds
+	unsaid   int        // of them, not said yet
+	maxQueue int        // the longest the queue has been
+	closed   bool
+	kickDone bool // kick is closed
 }
 
-// pending is one event on its way to the printer.
+// pending is one event on its way to the output.
 type pending struct {
-	ev   smtptest.Event
-	done bool // judged (or nothing to judge): ready to print
+	ev     smtptest.Event
+	queued time.Time // when it came (messages only)
+	done   bool      // judged (or nothing to judge): ready to print
+	text   string    // a message's output, made by a worker; "" for other events
 }
 
 const (
@@ -47,21 +60,53 @@ const (
 	maxPendingBytes = 256 << 20
 )
 
-// newAnalysis starts the workers; close stops them.
+// newAnalysis starts the workers and the printing goroutine; close
+// stops them.
 func newAnalysis(p *printer) *analysis {
-	a := &analysis{p: p, judge: p.judge, work: make(chan *pending, maxPending)}
+	a := &analysis{p: p, render: p.render, work: make(chan *pending, maxPending),
+		kick: make(chan struct{}, 1), printed: make(chan struct{})}
 	for range runtime.GOMAXPROCS(0) {
 		a.workers.Go(func() {
 			for pe := range a.work {
-				a.judge(pe.ev.Message) // the expensive part, in parallel
+				start := time.Now()
+				a.waited.Add(int64(start.Sub(pe.queued)))
+				text := a.render(pe.ev.Message) // the expensive part, in parallel
+				a.busy.Add(int64(time.Since(start)))
+				a.judged.Add(1)
 				a.mu.Lock()
-				pe.done = true
+				pe.text, pe.done = text, true
+				a.wakeLocked()
 				a.mu.Unlock()
-				a.flush()
 			}
 		})
 	}
+	go func() {
+		defer close(a.printed)
+		for range a.kick {
+			a.drain()
+		}
+		a.drain() // what the last workers made ready
+	}()
 	return a
+}
+
+// wake tells the printing goroutine there may be something to print; it
+// never waits.
+func (a *analysis) wake() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.wakeLocked()
+}
+
+// wakeLocked is wake with a.mu held.
+func (a *analysis) wakeLocked() {
+	if a.kickDone {
+		return
+	}
+	select {
+	case a.kick <- struct{}{}:
+	default: // already told
+	}
 }
 
 // event takes one event from the server: it never waits for judging or
@@ -82,36 +127,19 @@ func (a *analysis) event(ev smtptest.Event) {
 	}
 	pe.done = !judge
 	a.queue = append(a.queue, pe)
+	a.maxQueue = max(a.maxQueue, len(a.queue))
 	a.bytes += size
 	if judge {
+		pe.queued = time.Now()
 		a.work <- pe // never waits: work holds only queued events, at most maxPending
 	}
+	a.wakeLocked()
 	a.mu.Unlock()
-	a.flush()
 }
 
-// flush prints the events at the head of the queue that are ready, in
-// order; once it is empty, how many events were dropped since it last
-// said so. If another goroutine is printing, flush returns at once: that
-// one prints what is ready when it is done (the server's report of an
-// event must not wait for a long line to be formatted).
-func (a *analysis) flush() {
-	for a.printing.TryLock() {
-		a.drain()
-		a.printing.Unlock()
-		// An event made ready while this one held the lock found it
-		// taken and left it here.
-		a.mu.Lock()
-		again := len(a.queue) > 0 && a.queue[0].done
-		a.mu.Unlock()
-		if !again {
-			return
-		}
-	}
-}
-
-// drain prints what is ready at the head of the queue. a.printing is
-// held.
+// drain prints what is ready at the head of the queue, in order; once it
+// is empty, how many events were dropped since it last said so. Only the
+// printing goroutine calls it.
 func (a *analysis) drain() {
 	for {
 		a.mu.Lock()
@@ -133,7 +161,34 @@ func (a *analysis) drain() {
 			a.bytes -= len(pe.ev.Message.Data)
 		}
 		a.mu.Unlock()
-		a.p.event(pe.ev)
+		if pe.text != "" {
+			a.p.out.put(pe.text)
+		} else {
+			a.p.event(pe.ev)
+		}
+	}
+}
+
+// analysisStats are the pool's counters: how many messages it judged,
+// how busy its workers were, how long messages waited for one, and the
+// longest the queue has been.
+type analysisStats struct {
+	Workers  int
+	Judged   int64
+	Busy     time.Duration // summed over the workers
+	Waited   time.Duration // summed over the messages
+	MaxQueue int
+	Dropped  int
+}
+
+// stats returns the pool's counters.
+func (a *analysis) stats() analysisStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return analysisStats{
+		Workers: runtime.GOMAXPROCS(0), Judged: a.judged.Load(),
+		Busy: time.Duration(a.busy.Load()), Waited: time.Duration(a.waited.Load()),
+		MaxQueue: a.maxQueue, Dropped: a.dropped,
 	}
 }
 
@@ -156,10 +211,15 @@ func (a *analysis) close(ctx context.Context) {
 	a.closed = true
 	close(a.work)
 	a.mu.Unlock()
-	done := make(chan struct{})
-	go func() { a.workers.Wait(); a.flush(); close(done) }()
+	go func() {
+		a.workers.Wait()
+		a.mu.Lock()
+		a.kickDone = true
+		close(a.kick)
+		a.mu.Unlock()
+	}()
 	select {
-	case <-done:
+	case <-a.printed:
 	case <-ctx.Done():
 	}
 }

@@ -28,7 +28,7 @@ func TestAnalysisKeepsOrderAndNeverWaits(t *testing.T) {
 		}
 		judged <- m.ID
 	}
-	p.analysis.judge = slow
+	p.analysis.render = func(m *smtptest.Message) string { slow(m); return p.render(m) }
 	msg := func(id int) smtptest.Event {
 		return smtptest.Event{Kind: smtptest.EventMessage, Time: time.Now(), Message: &smtptest.Message{ID: id, Data: []byte("Subject: m\r\n\r\nx\r\n"), Received: time.Now()}}
 	}
@@ -69,7 +69,7 @@ func TestAnalysisBounds(t *testing.T) {
 	var out syncBuffer
 	p := newPrinter(&out, &out, &config{})
 	release := make(chan struct{})
-	p.analysis.judge = func(*smtptest.Message) { <-release }
+	p.analysis.render = func(m *smtptest.Message) string { <-release; return p.render(m) }
 	for i := range maxPending + 10 {
 		p.submit(smtptest.Event{Kind: smtptest.EventMessage, Time: time.Now(), Message: &smtptest.Message{ID: i + 1, Data: []byte("x\r\n")}})
 	}
@@ -83,5 +83,25 @@ func TestAnalysisBounds(t *testing.T) {
 	if !strings.Contains(out.String(), "10 event(s) not printed: messages came faster than they could be judged") {
 		s := out.String()
 		t.Errorf("the drop is not said:\n%.300s", s[max(0, len(s)-300):])
+	}
+}
+
+// TestAnalysisStats: the pool's counters count every message judged,
+// the time its workers spent, and the longest queue.
+func TestAnalysisStats(t *testing.T) {
+	var out syncBuffer
+	p := newPrinter(&out, &out, &config{json: true})
+	for i := range 50 {
+		p.submit(smtptest.Event{Kind: smtptest.EventMessage, Time: time.Now(), Message: &smtptest.Message{ID: i + 1, Data: []byte("Subject: m\r\n\r\nx\r\n"), Received: time.Now()}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p.closeWithin(ctx)
+	st := p.analysis.stats()
+	if st.Judged != 50 || st.Busy <= 0 || st.MaxQueue < 1 || st.Workers < 1 || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if n := strings.Count(out.String(), `"event":"message"`); n != 50 {
+		t.Errorf("%d message lines; want 50", n)
 	}
 }

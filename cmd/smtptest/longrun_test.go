@@ -115,12 +115,20 @@ func TestOutputDroppedIsReported(t *testing.T) {
 	q := newLineQueue(io.Discard)
 	q.close(within(t, bound))
 	var out bytes.Buffer
-	block := make(chan struct{})
+	block, writing := make(chan struct{}), make(chan struct{}, 1)
 	q = newLineQueue(writerFunc(func(b []byte) (int, error) {
+		select {
+		case writing <- struct{}{}:
+		default:
+		}
 		<-block
 		return out.Write(b)
 	}))
-	for i := range queueLines + 100 {
+	// The first line is being written (and the writer stuck) before the
+	// others come: they fill the queue, and the last 100 are dropped.
+	q.put("line 0\n")
+	<-writing
+	for i := 1; i < queueLines+101; i++ {
 		q.put(fmt.Sprintf("line %d\n", i))
 	}
 	close(block)

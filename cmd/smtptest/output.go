@@ -72,13 +72,16 @@ func (p *printer) closeWithin(ctx context.Context) {
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // emit writes one JSON object, or a line of text.
-func (p *printer) emit(obj any, line string) {
+func (p *printer) emit(obj any, line string) { p.out.put(p.format(obj, line)) }
+
+// format is what emit prints: obj as JSON with -json, else line; a line
+// each.
+func (p *printer) format(obj any, line string) string {
 	if p.json {
 		b, _ := json.Marshal(obj)
-		p.out.put(string(b) + "\n")
-		return
+		return string(b) + "\n"
 	}
-	p.out.put(line + "\n")
+	return line + "\n"
 }
 
 type readyEvent struct {
@@ -230,14 +233,31 @@ func (p *printer) acceptError(ev smtptest.Event) {
 // judges reports whether printing a message needs its judgement.
 func (p *printer) judges() bool { return !p.quiet }
 
-// judge judges m (see checks.judge), for message to find it made.
-func (p *printer) judge(m *smtptest.Message) { p.checks.judge(m) }
+// render judges m (see checks.judge) and makes its output, on one of
+// the analysis's workers; the printing goroutine puts it out in order.
+func (p *printer) render(m *smtptest.Message) string {
+	obj, line := p.messageOutput(m)
+	return p.format(obj, line)
+}
 
 func (p *printer) message(m *smtptest.Message) {
+	p.emit(p.messageOutput(m))
+}
+
+// messageOutput is what is printed of m: its JSON object, and its line
+// ("" with -json, which does not print it).
+func (p *printer) messageOutput(m *smtptest.Message) (any, string) {
 	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary())}
 	ev.Problems, ev.DKIM = p.checks.judge(m)
 	if p.files != nil {
 		ev.File = p.files.fileOf(m)
+	}
+	if p.json { // the line is not printed: not made either
+		if p.printData {
+			data := string(m.Data)
+			ev.Data = &data
+		}
+		return ev, ""
 	}
 	line := fmt.Sprintf("%s message %d: %s", ev.Time, ev.ID, m)
 	if n := len(ev.Problems); n > 0 {
@@ -261,7 +281,7 @@ func (p *printer) message(m *smtptest.Message) {
 		ev.Data = &data
 		line += "\n" + strings.ReplaceAll(data, "\r\n", "\n")
 	}
-	p.emit(ev, line)
+	return ev, line
 }
 
 func tlsName(t *smtptest.TLSInfo) string {

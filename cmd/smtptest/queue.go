@@ -59,11 +59,29 @@ func (q *lineQueue) put(line string) {
 
 func (q *lineQueue) run() {
 	defer close(q.done)
+	var buf []byte
 	for line := range q.lines {
+		// The lines queued meanwhile go out in the same write, up to
+		// writeBatch bytes: a line a write cost a system call a message.
+		buf = append(buf[:0], line...)
+		open := true
+	batch:
+		for open && len(buf) < writeBatch {
+			select {
+			case more, ok := <-q.lines:
+				if !ok {
+					open = false
+					break batch
+				}
+				buf = append(buf, more...)
+			default:
+				break batch
+			}
+		}
 		q.mu.Lock()
-		q.queued -= len(line)
+		q.queued -= len(buf)
 		q.mu.Unlock()
-		io.WriteString(q.w, line)
+		q.w.Write(buf)
 		q.mu.Lock()
 		n := 0
 		if len(q.lines) == 0 && q.dropped > 0 {
@@ -73,8 +91,14 @@ func (q *lineQueue) run() {
 		if n > 0 {
 			fmt.Fprintf(q.w, "smtptest: %d line(s) of output dropped: it was not read fast enough\n", n)
 		}
+		if !open {
+			return
+		}
 	}
 }
+
+// writeBatch is the most a write of queued lines takes.
+const writeBatch = 64 << 10
 
 // dropped returns how many lines were dropped in all.
 func (q *lineQueue) droppedLines() int {
