@@ -107,14 +107,19 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 				}
 				longs += longsIn.count
 			}
-			v := make([]byte, 0, len(value)+cont)
-			v = append(v, value...)
-			for q := next; q < contEnd; {
-				lineEnd, after := lineAt(c.data, q, end)
-				v = append(v, bytes.TrimSuffix(c.data[q:lineEnd], []byte("\r"))...)
-				q = after
+			// A field on one line is its bytes in the data, capped so
+			// that an append copies (lint never writes to the data).
+			v := value[:len(value):len(value)]
+			if cont > 0 {
+				v = make([]byte, 0, len(value)+cont)
+				v = append(v, value...)
+				for q := next; q < contEnd; {
+					lineEnd, after := lineAt(c.data, q, end)
+					v = append(v, bytes.TrimSuffix(c.data[q:lineEnd], []byte("\r"))...)
+					q = after
+				}
 			}
-			e.fields = append(e.fields, field{name: string(name), key: strings.ToLower(strings.TrimSpace(string(name))), value: v, off: p})
+			e.fields = append(e.fields, field{name: string(name), key: fieldKey(name), value: v, off: p})
 			next = contEnd
 		}
 		p = next
@@ -169,6 +174,25 @@ func (c *checker) continuation(part string, p, end int) (n, stop int, longs long
 		p = next
 	}
 	return n, p, longs
+}
+
+// knownKeys are the field names the rules look up, lower case: a field
+// of one of these names gets the constant as its key (no allocation).
+var knownKeys = []string{
+	"date", "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject",
+	"mime-version", "content-type", "content-transfer-encoding", "content-disposition", "content-id", "content-description",
+	"list-unsubscribe", "list-unsubscribe-post", "dkim-signature", "received", "return-path",
+}
+
+// fieldKey is the lower-case key of a field name.
+func fieldKey(name []byte) string {
+	name = bytes.TrimSpace(name)
+	for _, k := range knownKeys {
+		if len(k) == len(name) && bytes.EqualFold(name, []byte(k)) {
+			return k
+		}
+	}
+	return strings.ToLower(string(name))
 }
 
 func validFieldName(name []byte) bool {

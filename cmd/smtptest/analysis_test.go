@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -103,5 +104,67 @@ func TestAnalysisStats(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), `"event":"message"`); n != 50 {
 		t.Errorf("%d message lines; want 50", n)
+	}
+}
+
+// BenchmarkAnalysis judges and renders b.N messages (1 KiB, as
+// bench/vsmailpit sends them) on the pool and reports, from its own
+// counters, how many workers were busy on average over the run
+// (busy-workers: GOMAXPROCS when nothing serialises the judging) and the
+// mean wait for a worker.
+func BenchmarkAnalysis(b *testing.B) {
+	data := []byte("From: App <app@example.com>\r\nTo: ann@example.org\r\nSubject: Load\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\nMessage-ID: <load@example.com>\r\n\r\n" + strings.Repeat("x", 900) + "\r\n")
+	p := newPrinter(io.Discard, io.Discard, &config{json: true})
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		m := &smtptest.Message{ID: i + 1, Data: data, Received: time.Now(), Envelope: smtptest.Envelope{From: "app@example.com", To: []string{"ann@example.org"}}}
+		p.submit(smtptest.Event{Kind: smtptest.EventMessage, Time: m.Received, Message: m})
+		if i%1024 == 1023 { // stay within maxPending: wait for the pool now and then
+			for p.analysis.stats().Judged < int64(i+1)-maxPending/2 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p.closeWithin(ctx)
+	elapsed := time.Since(start)
+	st := p.analysis.stats()
+	if st.Dropped > 0 {
+		b.Fatalf("%d events dropped", st.Dropped)
+	}
+	b.ReportMetric(float64(st.Busy)/float64(elapsed), "busy-workers")
+	b.ReportMetric(float64(st.Waited.Microseconds())/float64(st.Judged), "µs-wait/msg")
+}
+
+// TestAnalysisMakesEntriesOnArrival: with the web side on, each message's
+// list and search entry is made by the worker that judges it, even with
+// -quiet (nothing printed), before anyone lists it.
+func TestAnalysisMakesEntriesOnArrival(t *testing.T) {
+	srv, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var out syncBuffer
+	p := newPrinter(&out, &out, &config{quiet: true})
+	mb := newMailbox(srv, p.checks, nil)
+	p.analysis.onArrival(mb.arrived)
+	m := &smtptest.Message{ID: 7, Data: []byte("Subject: arrived\r\nFrom: a@example.com\r\n\r\nx\r\n"), Received: time.Now()}
+	p.submit(smtptest.Event{Kind: smtptest.EventMessage, Time: m.Received, Message: m})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p.closeWithin(ctx)
+	mb.mu.Lock()
+	e, ok := mb.entries[7]
+	mb.mu.Unlock()
+	if !ok || e.summary.Subject != "arrived" || e.search.subject != "arrived" {
+		t.Errorf("entry %+v, %v", e, ok)
+	}
+	if st := p.analysis.stats(); st.Judged != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	if out.String() != "" {
+		t.Errorf("-quiet printed %q", out.String())
 	}
 }
