@@ -31,9 +31,6 @@ type analysis struct {
 	workers sync.WaitGroup
 	kick    chan struct{} // wakes the printing goroutine; closed by close
 	printed chan struct{} // closed when the printing goroutine is done
-	// arrived, if set (the web side's mailbox), makes each message's list
-	// and search entry on the worker that judged it.
-	arrived atomic.Pointer[func(*smtptest.Message)]
 
 	// The pool's counters (see stats).
 	judged atomic.Int64 // messages judged, on all workers
@@ -73,13 +70,7 @@ func newAnalysis(p *printer) *analysis {
 			for pe := range a.work {
 				start := time.Now()
 				a.waited.Add(int64(start.Sub(pe.queued)))
-				var text string
-				if a.p.judges() {
-					text = a.render(pe.ev.Message) // the expensive part, in parallel
-				}
-				if f := a.arrived.Load(); f != nil {
-					(*f)(pe.ev.Message) // the same copy: one parse serves both
-				}
+				text := a.render(pe.ev.Message) // the expensive part, in parallel
 				a.busy.Add(int64(time.Since(start)))
 				a.judged.Add(1)
 				a.mu.Lock()
@@ -98,9 +89,6 @@ func newAnalysis(p *printer) *analysis {
 	}()
 	return a
 }
-
-// onArrival makes the workers call f with each message they judge.
-func (a *analysis) onArrival(f func(*smtptest.Message)) { a.arrived.Store(&f) }
 
 // wake tells the printing goroutine there may be something to print; it
 // never waits.
@@ -125,7 +113,7 @@ func (a *analysis) wakeLocked() {
 // printing.
 func (a *analysis) event(ev smtptest.Event) {
 	pe := &pending{ev: ev}
-	judge := ev.Kind == smtptest.EventMessage && (a.p.judges() || a.arrived.Load() != nil)
+	judge := ev.Kind == smtptest.EventMessage && a.p.judges()
 	a.mu.Lock()
 	size := 0
 	if ev.Kind == smtptest.EventMessage {

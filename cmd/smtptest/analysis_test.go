@@ -136,35 +136,3 @@ func BenchmarkAnalysis(b *testing.B) {
 	b.ReportMetric(float64(st.Busy)/float64(elapsed), "busy-workers")
 	b.ReportMetric(float64(st.Waited.Microseconds())/float64(st.Judged), "µs-wait/msg")
 }
-
-// TestAnalysisMakesEntriesOnArrival: with the web side on, each message's
-// list and search entry is made by the worker that judges it, even with
-// -quiet (nothing printed), before anyone lists it.
-func TestAnalysisMakesEntriesOnArrival(t *testing.T) {
-	srv, err := smtptest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	var out syncBuffer
-	p := newPrinter(&out, &out, &config{quiet: true})
-	mb := newMailbox(srv, p.checks, nil)
-	p.analysis.onArrival(mb.arrived)
-	m := &smtptest.Message{ID: 7, Data: []byte("Subject: arrived\r\nFrom: a@example.com\r\n\r\nx\r\n"), Received: time.Now()}
-	p.submit(smtptest.Event{Kind: smtptest.EventMessage, Time: m.Received, Message: m})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	p.closeWithin(ctx)
-	mb.mu.Lock()
-	e, ok := mb.entries[7]
-	mb.mu.Unlock()
-	if !ok || e.summary.Subject != "arrived" || e.search.subject != "arrived" {
-		t.Errorf("entry %+v, %v", e, ok)
-	}
-	if st := p.analysis.stats(); st.Judged != 1 {
-		t.Errorf("stats %+v", st)
-	}
-	if out.String() != "" {
-		t.Errorf("-quiet printed %q", out.String())
-	}
-}

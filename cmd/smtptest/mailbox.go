@@ -130,27 +130,6 @@ func (mb *mailbox) entryOnly(id int) (e *entry, ok, full bool) {
 	if !found {
 		return nil, false, false
 	}
-	return mb.made(m)
-}
-
-// arrived makes the entry of a message that just came, on the analysis
-// worker that judged it (see analysis.onArrival): the list never makes
-// it then, and the copy's parse serves both.
-func (mb *mailbox) arrived(m *smtptest.Message) {
-	mb.mu.Lock()
-	_, ok := mb.entries[m.ID]
-	mb.mu.Unlock()
-	if ok {
-		return
-	}
-	if _, _, full := mb.made(m); full {
-		mb.prune()
-	}
-}
-
-// made makes and keeps m's entry (or returns the one made meanwhile).
-func (mb *mailbox) made(m *smtptest.Message) (e *entry, ok, full bool) {
-	id := m.ID
 	e = newEntry(m, mb.checks)
 	mb.mu.Lock()
 	if old, ok := mb.entries[id]; ok { // made meanwhile by another request

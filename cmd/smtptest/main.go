@@ -563,9 +563,7 @@ func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer, event
 	}
 	addr := ln.Addr().String()
 	warnIfReachable(out, "-http", addr)
-	mb := newMailbox(srv, c.checks, events)
-	out.analysis.onArrival(mb.arrived) // each message's list entry made as it is judged
-	api := newHTTPServer(newAPIOf(srv, mb, fs, c.checks, newHostGuard(addr), events))
+	api := newHTTPServer(newAPI(srv, fs, c.checks, newHostGuard(addr), events))
 	api.RegisterOnShutdown(events.close) // the UI's streams would hold Shutdown up
 	go api.Serve(ln)
 	return api, addr, nil
