@@ -90,15 +90,8 @@ func newAnalysis(p *printer) *analysis {
 	return a
 }
 
-// wake tells the printing goroutine there may be something to print; it
-// never waits.
-func (a *analysis) wake() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.wakeLocked()
-}
-
-// wakeLocked is wake with a.mu held.
+// wakeLocked tells the printing goroutine there may be something to
+// print; it never waits. a.mu is held.
 func (a *analysis) wakeLocked() {
 	if a.kickDone {
 		return
