@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 
@@ -22,7 +22,9 @@ type checks struct {
 
 	mu     sync.Mutex         // guards the fields below
 	judged map[int]*judgement // the judgements made, by message ID
-	order  []int              // their IDs, oldest first
+	order  [maxJudged]int     // their IDs, a ring: next is the oldest once full
+	next   int                // where the next ID goes in order
+	count  int                // how many IDs order holds
 }
 
 // judgement is what the checks found in one message, made once for all
@@ -49,11 +51,13 @@ func (ch *checks) judge(m *smtptest.Message) ([]problemJSON, []dkimJSON) {
 			ch.judged = map[int]*judgement{}
 		}
 		ch.judged[m.ID] = j
-		ch.order = append(ch.order, m.ID)
-		if len(ch.order) > maxJudged {
-			delete(ch.judged, ch.order[0])
-			ch.order = slices.Delete(ch.order, 0, 1)
+		if ch.count == maxJudged {
+			delete(ch.judged, ch.order[ch.next]) // the oldest
+		} else {
+			ch.count++
 		}
+		ch.order[ch.next] = m.ID
+		ch.next = (ch.next + 1) % maxJudged
 	}
 	ch.mu.Unlock()
 	j.once.Do(func() { j.problems, j.dkim = ch.problems(m), ch.dkim(m) })
@@ -124,6 +128,9 @@ var dkimReasons = []struct {
 // dkim verifies m's DKIM signatures; [] if it has none.
 func (ch *checks) dkim(m *smtptest.Message) []dkimJSON {
 	out := []dkimJSON{}
+	if !mayBeSigned(m.Data) {
+		return out // Verify would find no signature (or fail): nothing to show either way
+	}
 	results, err := dkimtest.Verify(m.Data, ch.keys)
 	if err != nil && !errors.Is(err, dkimtest.ErrTooManySignatures) {
 		return out
@@ -201,4 +208,25 @@ func (f *dkimKeyFlag) Set(v string) error {
 	}
 	*f = append(*f, k)
 	return nil
+}
+
+// mayBeSigned reports whether data's header (up to its first empty line)
+// holds the name DKIM-Signature, in any case: a message without it has
+// nothing for Verify to verify, so most messages skip its header split.
+func mayBeSigned(data []byte) bool {
+	const name = "dkim-signature"
+	end := len(data)
+	if i := bytes.Index(data, []byte("\n\r\n")); i >= 0 {
+		end = i
+	}
+	if i := bytes.Index(data[:end], []byte("\n\n")); i >= 0 {
+		end = i
+	}
+	h := data[:end]
+	for i := 0; i+len(name) <= len(h); i++ {
+		if h[i]|0x20 == 'd' && bytes.EqualFold(h[i:i+len(name)], []byte(name)) {
+			return true
+		}
+	}
+	return false
 }
