@@ -105,6 +105,9 @@ func (a *analysis) wakeLocked() {
 // event takes one event from the server: it never waits for judging or
 // printing.
 func (a *analysis) event(ev smtptest.Event) {
+	if !a.p.prints(ev) {
+		return // -quiet: nothing to judge or print, no one to wake
+	}
 	pe := &pending{ev: ev}
 	judge := ev.Kind == smtptest.EventMessage && a.p.judges()
 	a.mu.Lock()

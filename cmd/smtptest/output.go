@@ -230,6 +230,11 @@ func (p *printer) acceptError(ev smtptest.Event) {
 	p.errorf("%s", msg)
 }
 
+// prints reports whether ev prints anything: with -quiet only errors do.
+func (p *printer) prints(ev smtptest.Event) bool {
+	return !p.quiet || ev.Kind == smtptest.EventError
+}
+
 // judges reports whether printing a message needs its judgement.
 func (p *printer) judges() bool { return !p.quiet }
 
