@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,14 +136,24 @@ func (a *analysis) event(ev smtptest.Event) {
 
 // drain prints what is ready at the head of the queue, in order; once it
 // is empty, how many events were dropped since it last said so. Only the
-// printing goroutine calls it.
+// printing goroutine calls it. Messages' lines ready together go to the
+// output in one put.
 func (a *analysis) drain() {
+	var batch strings.Builder
+	flush := func() {
+		if batch.Len() > 0 {
+			a.p.out.put(batch.String())
+			batch.Reset()
+		}
+	}
+	defer flush()
 	for {
 		a.mu.Lock()
 		if len(a.queue) == 0 && a.unsaid > 0 {
 			n := a.unsaid
 			a.unsaid = 0
 			a.mu.Unlock()
+			flush()
 			a.p.errorf("%d event(s) not printed: messages came faster than they could be judged (lint, DKIM)", n)
 			continue
 		}
@@ -158,8 +169,12 @@ func (a *analysis) drain() {
 		}
 		a.mu.Unlock()
 		if pe.text != "" {
-			a.p.out.put(pe.text)
+			batch.WriteString(pe.text)
+			if batch.Len() >= writeBatch {
+				flush()
+			}
 		} else {
+			flush()
 			a.p.event(pe.ev)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 )
 
@@ -36,25 +37,25 @@ func newLineQueue(w io.Writer) *lineQueue {
 	return q
 }
 
-// put queues line (which ends in a newline); it never blocks.
+// put queues line (which ends in a newline; several lines may come
+// together, and are dropped together); it never blocks.
 func (q *lineQueue) put(line string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return
 	}
-	if q.queued+len(line) > queueBytes {
-		q.dropped++
-		q.lost++
-		return
+	if q.queued+len(line) <= queueBytes {
+		select {
+		case q.lines <- line:
+			q.queued += len(line)
+			return
+		default:
+		}
 	}
-	select {
-	case q.lines <- line:
-		q.queued += len(line)
-	default:
-		q.dropped++
-		q.lost++
-	}
+	n := max(1, strings.Count(line, "\n"))
+	q.dropped += n
+	q.lost += n
 }
 
 func (q *lineQueue) run() {
