@@ -164,7 +164,6 @@ func (m *Message) parsedHeader() (message.Header, error) {
 		v.head.h, v.head.err = parseHeader(v.data)
 		if v.head.err != nil {
 			v.head.subjErr = v.head.err
-			v.head.subject = ""
 			return
 		}
 		v.head.subject, v.head.subjErr = decodeSubject(v.head.h)
@@ -176,14 +175,19 @@ func (m *Message) parsedHeader() (message.Header, error) {
 func (m *Message) parsedSubject() (string, error) {
 	v := m.cached()
 	if v == nil {
-		h, err := parseHeader(m.Data)
-		if err != nil {
-			return "", err
-		}
-		return decodeSubject(h)
+		return subjectOf(m.Data)
 	}
 	m.parsedHeader()
 	return v.head.subject, v.head.subjErr
+}
+
+// subjectOf parses data's header and decodes its Subject.
+func subjectOf(data []byte) (string, error) {
+	h, err := parseHeader(data)
+	if err != nil {
+		return "", err
+	}
+	return decodeSubject(h)
 }
 
 // summarySubject is the decoded Subject for Summary: from the full
@@ -194,14 +198,7 @@ func (m *Message) summarySubject() (string, error) {
 	if !v.describes(m) || !v.light {
 		return m.parsedSubject()
 	}
-	v.subject.once.Do(func() {
-		h, err := parseHeader(v.data)
-		if err != nil {
-			v.subject.err = err
-			return
-		}
-		v.subject.s, v.subject.err = decodeSubject(h)
-	})
+	v.subject.once.Do(func() { v.subject.s, v.subject.err = subjectOf(v.data) })
 	return v.subject.s, v.subject.err
 }
 
