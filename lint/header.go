@@ -2,6 +2,7 @@ package lint
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"mime"
 	"slices"
@@ -231,9 +232,17 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: func(name string, r io.Reader
 	return charset.Reader(name, r)
 }}
 
+// firstNonASCII returns the index of the first byte of b over 127, or -1.
+// It tests eight bytes at a time (most data is ASCII).
 func firstNonASCII(b []byte) int {
-	for i, c := range b {
-		if c >= 0x80 {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
 			return i
 		}
 	}

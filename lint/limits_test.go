@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -103,5 +104,33 @@ func TestCheckMemory(t *testing.T) {
 	t.Logf("allocated %.2f bytes per byte at 64 KiB, %.2f at 1 MiB", small, large)
 	if large > 2*small+1 {
 		t.Errorf("allocated %.2f bytes per byte at 1 MiB, %.2f at 64 KiB: more than proportional", large, small)
+	}
+}
+
+// TestLinesCleanAgrees: the quick test of line structure says clean
+// exactly when the pass over every byte finds nothing, on lines around
+// the 998-octet limit and random mixes of CR, LF and NUL.
+func TestLinesCleanAgrees(t *testing.T) {
+	var inputs []string
+	for _, n := range []int{0, 1, 997, 998, 999, 1000} {
+		line := strings.Repeat("x", n)
+		inputs = append(inputs, line, line+"\r\n", "a\r\n"+line+"\r\nb", line+"\n", line+"\r")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", "\r", "\n", "\r\n", "\r\n", "\x00", strings.Repeat("y", 500)}
+	for range 5000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		inputs = append(inputs, b.String())
+	}
+	for _, in := range inputs {
+		c := checker{data: []byte(in)}
+		clean := c.linesClean()
+		c.checkLinesEachByte()
+		if clean != (len(c.problems) == 0) {
+			t.Fatalf("%q: linesClean %v, the byte pass found %v", in, clean, c.problems)
+		}
 	}
 }

@@ -1,12 +1,22 @@
 package lint
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // checkLines checks the line structure of the whole data: lines end in
 // CRLF, no bare CR or LF, no NUL, no line over 998 octets. Each rule is
 // reported once, at its first occurrence, with how many more there are:
 // a message with a bare LF on every line is one problem to fix.
 func (c *checker) checkLines() {
+	if !c.linesClean() {
+		c.checkLinesEachByte()
+	}
+}
+
+// checkLinesEachByte is checkLines' pass over every byte.
+func (c *checker) checkLinesEachByte() {
 	type first struct {
 		off, count int
 		line       []byte
@@ -62,4 +72,27 @@ func (c *checker) checkLines() {
 	if long.count > 0 {
 		c.add("line/too-long", "", long.off, "line of %d octets, more than 998: %s%s", len(long.line), quote(long.line), more(long))
 	}
+}
+
+// linesClean reports, quickly, that the data has none of checkLines'
+// problems: every CR is followed by LF and every LF preceded by CR (as
+// many CRLFs as CRs and as LFs), no NUL, no line over 998 octets. Most
+// messages are clean; the byte-by-byte pass is for those that are not.
+func (c *checker) linesClean() bool {
+	data := c.data
+	crlf := bytes.Count(data, []byte("\r\n"))
+	if bytes.Count(data, []byte("\n")) != crlf || bytes.Count(data, []byte("\r")) != crlf || bytes.IndexByte(data, 0) >= 0 {
+		return false
+	}
+	for start := 0; start < len(data); {
+		i := bytes.IndexByte(data[start:], '\n')
+		if i < 0 {
+			return len(data)-start <= 998
+		}
+		if i-1 > 998 { // the line without its CRLF
+			return false
+		}
+		start += i + 1
+	}
+	return true
 }
