@@ -48,7 +48,7 @@ func TestGoMailDKIM(t *testing.T) {
 			}
 			send(nil)
 			assert.DKIM(t, srv, "example.com", "To", "Subject", "Date", "Message-ID")
-			assert.WellFormed(t, srv)
+			goMailWellFormed(t, srv.Messages()[0])
 
 			// l= shorter than the body: verified, and flagged.
 			srv.Reset()

@@ -149,7 +149,7 @@ func TestWneessenGoMail(t *testing.T) {
 	must(t, err)
 	must(t, c.DialAndSend(m))
 	assert.Delivered(t, srv, want("go-mail", true, true))
-	assert.WellFormed(t, srv) // no false positive: a complete message has no Error
+	goMailWellFormed(t, srv.Messages()[0])
 	if got := srv.Messages()[0].Helo; got != "go-mail.example" {
 		t.Errorf("Helo = %q", got)
 	}
@@ -383,4 +383,26 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// goMailWellFormed checks a message go-mail made: no Error, except the one
+// go-mail v0.8.1 makes now and then, a true positive pinned here. Its
+// SetMessageID draws 22 characters from a set that holds '.', so about 1
+// Message-ID in 28 starts or ends with a dot or has two together, which
+// RFC 5322 3.6.4 forbids (id-left is dot-atom-text, or obs-id-left:
+// words between single dots): lint's header/message-id-syntax.
+func goMailWellFormed(t *testing.T, m *smtptest.Message) {
+	t.Helper()
+	h, err := m.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Trim(h.Get("Message-Id"), "<>")
+	left, _, _ := strings.Cut(id, "@")
+	if strings.HasPrefix(left, ".") || strings.HasSuffix(left, ".") || strings.Contains(left, "..") {
+		t.Logf("go-mail made Message-ID <%s>, which RFC 5322 3.6.4 forbids: lint must say so", id)
+		wantErrors(t, m, "header/message-id-syntax")
+		return
+	}
+	wantErrors(t, m)
 }
