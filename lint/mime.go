@@ -298,7 +298,7 @@ func (c *checker) checkBody(e *entity, cte encoding) {
 	case "base64":
 		c.checkBase64(e, body)
 	case "quoted-printable":
-		c.checkEncodedLines(e, body, "mime/quoted-printable", badQP)
+		c.checkQuotedPrintable(e, body)
 	case "7bit":
 		i := firstNonASCII(body)
 		switch {
@@ -405,11 +405,10 @@ func lineFrom(body []byte, i int) []byte {
 	return bytes.TrimRight(body[i:end], "\r")
 }
 
-// checkEncodedLines checks the lines of a base64 or quoted-printable body:
-// at most 76 characters, and nothing bad finds wrong (it returns the index
-// of the defect and what it is, or -1). Each defect is reported once. It
-// reports whether it found a defect other than a long line.
-func (c *checker) checkEncodedLines(e *entity, body []byte, rule string, bad func([]byte) (int, string)) bool {
+// checkQuotedPrintable checks the lines of a quoted-printable body: at
+// most 76 characters, and nothing badQP finds wrong. Each kind of defect is
+// reported once.
+func (c *checker) checkQuotedPrintable(e *entity, body []byte) {
 	reportedLong := false
 	var reported []string
 	for p := 0; p < len(body); {
@@ -422,13 +421,12 @@ func (c *checker) checkEncodedLines(e *entity, body []byte, rule string, bad fun
 			c.add("mime/encoded-line-long", e.part, e.bodyStart+p, "a line of encoded data of %d characters, more than 76: %s", len(line), quote(line))
 			reportedLong = true
 		}
-		if i, what := bad(line); i >= 0 && !slices.Contains(reported, what) && len(reported) < 4 {
-			c.add(rule, e.part, e.bodyStart+p, "malformed %s data, %s: %s", strings.TrimPrefix(rule, "mime/"), what, quote(line[i:]))
+		if i, what := badQP(line); i >= 0 && !slices.Contains(reported, what) {
+			c.add("mime/quoted-printable", e.part, e.bodyStart+p, "malformed quoted-printable data, %s: %s", what, quote(line[i:]))
 			reported = append(reported, what)
 		}
 		p = next
 	}
-	return len(reported) > 0
 }
 
 // badQP finds what RFC 2045 6.7 forbids in a line of quoted-printable
