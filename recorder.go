@@ -440,7 +440,7 @@ func waitFor[T any](s *Server, ctx context.Context, n int, count func() int, sna
 // String describes m on one line: envelope, subject, size and connection,
 // as failure messages list it.
 func (m *Message) String() string {
-	subject, err := m.Subject()
+	subject, err := m.summarySubject() // Subject's answer, cheaper
 	if err != nil {
 		subject = "(unreadable header: " + err.Error() + ")"
 	} else {

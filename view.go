@@ -42,7 +42,7 @@ type view struct {
 	data  []byte // the Data this view describes
 	light bool   // keeps the subject alone (the recorded message's view)
 
-	// subject alone: a light view's only content.
+	// subject alone, for Summary: a light view's only content.
 	subject struct {
 		once sync.Once
 		s    string
@@ -190,15 +190,24 @@ func subjectOf(data []byte) (string, error) {
 	return decodeSubject(h)
 }
 
-// summarySubject is the decoded Subject for Summary: from the full
-// view's header, or, for the recorded message, parsed once for it alone
-// and kept alone.
+// summarySubject is the decoded Subject for Summary, made once: found by
+// plainSubject where it can, else from the full view's parsed header
+// (which Header and Subject then share), or, for the recorded message,
+// parsed for it alone. Either way the view keeps the subject alone.
 func (m *Message) summarySubject() (string, error) {
 	v := m.view
-	if !v.describes(m) || !v.light {
+	if !v.describes(m) {
 		return m.parsedSubject()
 	}
-	v.subject.once.Do(func() { v.subject.s, v.subject.err = subjectOf(v.data) })
+	v.subject.once.Do(func() {
+		if s, ok := plainSubject(v.data); ok {
+			v.subject.s = s
+		} else if v.light {
+			v.subject.s, v.subject.err = subjectOf(v.data)
+		} else {
+			v.subject.s, v.subject.err = m.parsedSubject()
+		}
+	})
 	return v.subject.s, v.subject.err
 }
 
