@@ -1,6 +1,7 @@
 // Command vsmailpit measures cmd/smtptest and Mailpit under the same load,
 // one after the other on this machine: SMTP throughput (messages a second,
 // with S sessions each sending its share on one connection) and the
+// CPU time each server spent a message (user and system, from /proc), the
 // resident memory of each server (peak and at the end), then the time to
 // list the messages through each one's API (Mailpit's v1, which smtptest
 // answers too). Not run by CI; its table is in the README and the closing
@@ -55,8 +56,8 @@ func main() {
 		log.Fatal("give -smtptest and -mailpit")
 	}
 	fmt.Printf("%d messages of %d bytes over %d sessions, %d runs each (median)\n\n", *messages, *size, *sessions, *runs)
-	fmt.Println("| server | messages/s | peak RSS | RSS after | list 50 (API v1) |")
-	fmt.Println("| --- | --- | --- | --- | --- |")
+	fmt.Println("| server | messages/s | server CPU a message | peak RSS | RSS after | list 50 (API v1) |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
 	smtptest := smtptestServer(*smtptestBin, strings.Fields(*extra))
 	if *uiStream {
 		smtptest.name += " (web UI open)"
@@ -73,7 +74,7 @@ func main() {
 		}
 		slices.SortFunc(rs, func(a, b result) int { return int(a.rate - b.rate) })
 		r := rs[len(rs)/2]
-		fmt.Printf("| %s | %.0f | %.1f MB | %.1f MB | %v |\n", s.name, r.rate, float64(r.peakKB)/1024, float64(r.rssKB)/1024, r.list.Round(10*time.Microsecond))
+		fmt.Printf("| %s | %.0f | %.1f µs | %.1f MB | %.1f MB | %v |\n", s.name, r.rate, float64(r.cpu.Nanoseconds())/float64(*messages)/1e3, float64(r.peakKB)/1024, float64(r.rssKB)/1024, r.list.Round(10*time.Microsecond))
 	}
 }
 
@@ -101,6 +102,7 @@ func mailpitServer(bin string) server {
 
 type result struct {
 	rate          float64
+	cpu           time.Duration // the server's user and system time during the load
 	peakKB, rssKB int
 	list          time.Duration
 }
@@ -137,6 +139,7 @@ func measure(s server, n, sessions, size int) result {
 	}
 
 	body := message(size)
+	cpu0 := cpuTime(cmd.Process.Pid)
 	var wg sync.WaitGroup
 	errs := make(chan error, sessions)
 	begin := time.Now()
@@ -155,6 +158,7 @@ func measure(s server, n, sessions, size int) result {
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
+	cpu := cpuTime(cmd.Process.Pid) - cpu0
 	close(errs)
 	for err := range errs {
 		log.Fatalf("%s: %v", s.name, err)
@@ -178,7 +182,7 @@ func measure(s server, n, sessions, size int) result {
 			list = d
 		}
 	}
-	return result{rate: float64(n) / elapsed.Seconds(), peakKB: peak, rssKB: rss, list: list}
+	return result{rate: float64(n) / elapsed.Seconds(), cpu: cpu, peakKB: peak, rssKB: rss, list: list}
 }
 
 // follow reads url's event stream until stop is called, as a web page
@@ -248,6 +252,23 @@ func memory(pid int) (peak, rss int) {
 		}
 	}
 	return peak, rss
+}
+
+// cpuTime is the user and system time pid has used so far, from
+// /proc/PID/stat (in clock ticks, 100 a second on Linux).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return time.Duration(utime+stime) * (time.Second / 100)
 }
 
 func freePort() int {
