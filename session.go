@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -174,6 +175,10 @@ func zeroRcptOptions(o *smtp.RcptOptions) bool {
 // chunkSize is the size of the buffers readMessage reads into.
 const chunkSize = 8 << 10
 
+// yieldChunks is how many chunks readMessage reads (256 KiB, about a
+// millisecond's work) before it lets other goroutines run.
+const yieldChunks = 32
+
 // bodyChunks holds readMessage's buffers between messages.
 var bodyChunks = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 
@@ -215,6 +220,15 @@ func readMessage(r io.Reader, limit int64) ([]byte, error) {
 		total += int64(last)
 		if total > limit {
 			return nil, errTooBig
+		}
+		if len(chunks)%yieldChunks == 0 {
+			// A big body arrives as fast as the loopback carries it, so
+			// this goroutine never waits on the network and would hold
+			// its processor until the scheduler preempts it (10 ms),
+			// while every other client's reply waits (with two
+			// processors and the garbage collector's worker on the other
+			// one, tens of milliseconds). Let them run now and then.
+			runtime.Gosched()
 		}
 	}
 	data := make([]byte, total)
