@@ -50,7 +50,7 @@ func (e *entity) first(key string) (field, bool) {
 
 // parseHeader reads the header section of the entity at data[start:end].
 func (c *checker) parseHeader(start, end int, part string) *entity {
-	e := &entity{part: part, bodyStart: end, end: end}
+	e := &entity{part: part, bodyStart: end, end: end, fields: make([]field, 0, 8)}
 	var longs, longOff int
 	var longLine []byte
 	for p := start; p < end; {
@@ -119,7 +119,7 @@ func (c *checker) parseHeader(start, end int, part string) *entity {
 					q = after
 				}
 			}
-			e.fields = append(e.fields, field{name: string(name), key: fieldKey(name), value: v, off: p})
+			e.fields = append(e.fields, field{name: fieldName(name), key: fieldKey(name), value: v, off: p})
 			next = contEnd
 		}
 		p = next
@@ -182,6 +182,29 @@ var knownKeys = []string{
 	"date", "from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject",
 	"mime-version", "content-type", "content-transfer-encoding", "content-disposition", "content-id", "content-description",
 	"list-unsubscribe", "list-unsubscribe-post", "dkim-signature", "received", "return-path",
+}
+
+// knownNames are the usual spellings of knownKeys' names: a field
+// written so gets the constant as its name (no allocation).
+var knownNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{
+		"Date", "From", "Sender", "Reply-To", "To", "Cc", "CC", "Bcc", "Message-ID", "Message-Id", "In-Reply-To",
+		"References", "Subject", "MIME-Version", "Mime-Version", "Content-Type", "Content-Transfer-Encoding",
+		"Content-Disposition", "Content-ID", "Content-Id", "Content-Description", "List-Unsubscribe",
+		"List-Unsubscribe-Post", "DKIM-Signature", "Dkim-Signature", "Received", "Return-Path", "X-Mailer", "User-Agent",
+	} {
+		m[n] = n
+	}
+	return m
+}()
+
+// fieldName is a field name as written, as a string.
+func fieldName(name []byte) string {
+	if n, ok := knownNames[string(name)]; ok {
+		return n
+	}
+	return string(name)
 }
 
 // fieldKey is the lower-case key of a field name.

@@ -36,7 +36,8 @@ type scan struct {
 	// Encoded-words where RFC 2047 5 does not allow them.
 	words []wordProblem
 
-	itemBuf []item // reused by items
+	itemBuf []item  // reused by items
+	itemArr [8]item // itemBuf's first backing array: most values have fewer
 }
 
 // wordProblem is an encoded-word where RFC 2047 5 forbids it.
@@ -182,6 +183,9 @@ type item struct {
 // items reads words and dots, with CFWS between them, up to the first
 // other special (or the end).
 func (p *scan) items() []item {
+	if p.itemBuf == nil {
+		p.itemBuf = p.itemArr[:0]
+	}
 	out := p.itemBuf[:0] // the caller is done with the last items when it asks for more
 	for {
 		sp := p.cfws()

@@ -125,6 +125,23 @@ func (p *scan) mimeField(subtype bool) (mimeField, bool) {
 	return f, true
 }
 
+// plainParams reports whether f's parameters are all plain (no RFC 2231
+// section or extended value) and no attribute is given twice: nothing
+// for decode to join, decode or report.
+func (f *mimeField) plainParams() bool {
+	for i, pr := range f.params {
+		if pr.ext || pr.section != -1 {
+			return false
+		}
+		for _, before := range f.params[:i] {
+			if before.attr == pr.attr {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // splitParamName splits an RFC 2231 name, "title*1*", into its attribute,
 // section (-1 if none; -2 if not a valid section number) and whether the
 // value is extended.
@@ -152,6 +169,16 @@ func splitParamName(name string) (attr string, section int, ext bool) {
 // decode joins continuations and decodes extended values (RFC 2231 3, 4),
 // noting what the RFC forbids.
 func (f *mimeField) decode() {
+	if f.plainParams() {
+		// The usual field (charset=..., boundary=..., filename=...): its
+		// values as written, without the bookkeeping of continuations.
+		// (Never nil: contentType's callers take nil for "does not parse".)
+		f.decoded = make(map[string]string, len(f.params))
+		for _, pr := range f.params {
+			f.decoded[pr.attr] = string(pr.value)
+		}
+		return
+	}
 	f.decoded = map[string]string{}
 	f.extended = map[string]bool{}
 	type group struct {
