@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/netip"
 	"time"
+
+	"github.com/smtptest/smtptest/internal/follow"
 )
 
 // EventKind says what an [Event] reports.
@@ -71,10 +73,68 @@ func OnEvent(f func(Event)) Option {
 	})
 }
 
-// emit reports ev to the OnEvent function, if any. s.mu must not be held.
+// emit reports ev to the OnEvent function and the followers, if any.
+// s.mu must not be held.
 func (s *Server) emit(ev Event) {
-	if s.cfg.onEvent == nil {
+	if !s.observed() {
 		return
 	}
-	s.events.pass(func() { s.cfg.onEvent(ev) })
+	s.events.pass(func() {
+		if s.cfg.onEvent != nil {
+			s.cfg.onEvent(ev)
+		}
+		if fs := s.followers.Load(); fs != nil {
+			for _, f := range *fs {
+				f.call(ev)
+			}
+		}
+	})
+}
+
+// observed reports whether anyone is told of events: an OnEvent function
+// or a follower. Events nobody is told of are not made.
+func (s *Server) observed() bool {
+	if s.cfg.onEvent != nil {
+		return true
+	}
+	fs := s.followers.Load()
+	return fs != nil && len(*fs) > 0
+}
+
+// follower is a function told of events besides OnEvent's (see
+// internal/follow: the web package's).
+type follower struct{ call func(Event) }
+
+// follow adds f to the followers; stop removes it. The followers are a
+// slice replaced whole under followMu, so emit reads it without a lock.
+func (s *Server) follow(f func(Event)) (stop func()) {
+	fl := &follower{call: f}
+	s.followMu.Lock()
+	defer s.followMu.Unlock()
+	var next []*follower
+	if fs := s.followers.Load(); fs != nil {
+		next = append(next, *fs...)
+	}
+	next = append(next, fl)
+	s.followers.Store(&next)
+	return func() {
+		s.followMu.Lock()
+		var rest []*follower
+		if fs := s.followers.Load(); fs != nil {
+			for _, o := range *fs {
+				if o != fl {
+					rest = append(rest, o)
+				}
+			}
+		}
+		s.followers.Store(&rest)
+		s.followMu.Unlock()
+		s.events.pass(func() {}) // a call in flight to fl has returned
+	}
+}
+
+func init() {
+	follow.Events = func(srv any, f func(any)) func() {
+		return srv.(*Server).follow(func(ev Event) { f(ev) })
+	}
 }

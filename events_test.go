@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/follow"
 )
 
 func TestShutdownFinishesTransactionsAndEndsIdleSessions(t *testing.T) {
@@ -244,5 +246,51 @@ func TestWriteTimeoutEndsAClientThatDoesNotRead(t *testing.T) {
 	srv.Close()
 	if tr := srv.Transcript(); !strings.Contains(tr, "i/o timeout") {
 		t.Errorf("transcript lacks the write timeout:\n%.3000s", tr)
+	}
+}
+
+// TestFollow: a follower (internal/follow, the web package's way in) is
+// told of every event from when it starts, after the OnEvent function,
+// with or without one; after stop returns it is told of nothing more.
+func TestFollow(t *testing.T) {
+	for _, withOnEvent := range []bool{false, true} {
+		var (
+			mu    sync.Mutex
+			order []string
+		)
+		note := func(who string, ev smtptest.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, who+" "+ev.Kind.String())
+		}
+		var opts []smtptest.Option
+		if withOnEvent {
+			opts = append(opts, smtptest.OnEvent(func(ev smtptest.Event) { note("OnEvent", ev) }))
+		}
+		srv := smtptest.NewServer(t, opts...)
+		var got []smtptest.Event
+		stop := follow.Events(srv, func(ev any) {
+			note("follower", ev.(smtptest.Event))
+			got = append(got, ev.(smtptest.Event)) // calls never overlap
+		})
+		// A message event is made before the 250: sendMail has it told.
+		sendMail(t, srv, "app@example.com", []string{"ann@example.org"}, "Subject: one\r\n\r\nx\r\n")
+		stop()
+		sendMail(t, srv, "app@example.com", []string{"ann@example.org"}, "Subject: two\r\n\r\nx\r\n")
+		var subjects []string
+		for _, ev := range got {
+			if ev.Kind == smtptest.EventMessage {
+				s, _ := ev.Message.Subject()
+				subjects = append(subjects, s)
+			}
+		}
+		if len(got) == 0 || got[0].Kind != smtptest.EventConnect || !slices.Equal(subjects, []string{"one"}) {
+			t.Errorf("with OnEvent %v: the follower got %v, messages %q; want a connect first and message one alone (nothing after stop)", withOnEvent, got, subjects)
+		}
+		mu.Lock()
+		if withOnEvent && (len(order) < 2 || order[0] != "OnEvent connect" || order[1] != "follower connect") {
+			t.Errorf("order %v: OnEvent first, then the follower", order)
+		}
+		mu.Unlock()
 	}
 }

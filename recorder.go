@@ -121,7 +121,7 @@ func (s *Server) record(m *Message) bool {
 	gone := s.trimMessages()
 	s.signal()
 	s.mu.Unlock()
-	if s.cfg.onEvent != nil {
+	if s.observed() {
 		s.emit(Event{Kind: EventMessage, Time: m.Received, ConnID: m.ConnID, Remote: m.Remote, Message: m.clone()})
 		s.emitDiscards(gone, nil, nil)
 	}
@@ -136,7 +136,7 @@ func (s *Server) addRejection(r Rejection) {
 	gone := s.trimRejections()
 	s.signal()
 	s.mu.Unlock()
-	if s.cfg.onEvent != nil {
+	if s.observed() {
 		s.emit(Event{Kind: EventRejection, Time: r.Time, ConnID: r.ConnID, Remote: r.Remote, Rejection: &r})
 		s.emitDiscards(nil, gone, nil)
 	}

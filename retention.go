@@ -125,7 +125,7 @@ func (s *Server) trimTranscripts() []int {
 
 // emitDiscards reports what retention forgot. s.mu must not be held.
 func (s *Server) emitDiscards(messages []int, rejections []Rejection, transcripts []int) {
-	if s.cfg.onEvent == nil {
+	if !s.observed() {
 		return
 	}
 	now := time.Now()

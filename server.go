@@ -55,6 +55,10 @@ type Server struct {
 
 	logs   gate // reports to the test (or the standard logger), one at a time, none after Close
 	events gate // OnEvent calls, one at a time, none after Close
+	// followers are told of events besides OnEvent (see follow); the
+	// slice is replaced whole under followMu and read without a lock.
+	followers atomic.Pointer[[]*follower]
+	followMu  sync.Mutex
 
 	draining atomic.Bool   // Shutdown has begun; read on every command
 	drained  chan struct{} // closed when the last connection ends while draining; guarded by mu
@@ -407,7 +411,7 @@ func (s *Server) close() {
 	// cost in every test). Otherwise user code can hold a connection up,
 	// and the wait is bounded.
 	s.mu.Lock()
-	settled := len(s.conns) == 0 && !s.userCode.busy() && s.cfg.onEvent == nil
+	settled := len(s.conns) == 0 && !s.userCode.busy() && !s.observed()
 	s.mu.Unlock()
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if !settled {

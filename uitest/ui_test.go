@@ -451,7 +451,7 @@ func TestFirstPaintWith1000Messages(t *testing.T) {
 	shown := eval[float64](t, b, `performance.now()`)
 	fcp := eval[float64](t, b, `performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1`)
 	var total int64
-	files, _ := os.ReadDir("../cmd/smtptest/ui")
+	files, _ := os.ReadDir("../web/ui")
 	for _, f := range files {
 		if info, err := f.Info(); err == nil {
 			total += info.Size()

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 // TestUnreadOutputNeverFreezesTheServer runs smtptest the way harnesses in
@@ -397,7 +398,7 @@ func TestLintInOutputAndAPI(t *testing.T) {
 	}
 	var ev struct {
 		Event    string
-		Problems []problemJSON
+		Problems []jsonview.Problem
 	}
 	for ev.Event != "message" {
 		if err := json.Unmarshal([]byte(p.line()), &ev); err != nil {
@@ -411,7 +412,7 @@ func TestLintInOutputAndAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d detailJSON
+	var d struct{ Problems []jsonview.Problem }
 	json.NewDecoder(resp.Body).Decode(&d)
 	resp.Body.Close()
 	if len(d.Problems) == 0 || d.Problems[0].Rule != "header/date-missing" {

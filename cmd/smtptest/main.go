@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +29,8 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
+	"github.com/smtptest/smtptest/web"
 )
 
 func main() {
@@ -285,7 +288,7 @@ type config struct {
 	rejectMalformed          bool
 	bulkSender               bool
 	dkimKeys                 dkimKeyFlag
-	checks                   *checks // made from bulkSender and dkimKeys
+	checks                   *jsonview.Checks // made from bulkSender and dkimKeys
 }
 
 // stringsFlag collects a flag given several times.
@@ -381,7 +384,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			}
 		}
 	}
-	c.checks = newChecks(c.bulkSender, c.dkimKeys)
+	c.checks = jsonview.NewChecks(c.bulkSender, c.dkimKeys)
 	if env := os.Getenv("SMTPTEST_USERS"); env != "" {
 		for _, word := range strings.Fields(env) {
 			if err := c.users.Set(word); err != nil {
@@ -425,13 +428,12 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	setMemoryLimit(c)
 	out := newPrinter(stdout, stderr, c)
 	defer out.close(2 * time.Second) // on every return (after the one below: at once)
-	events := newHub()               // for the web UI's streams
-	srv, faultSet, code := startServer(c, faults, out, stderr, events)
+	srv, code := startServer(c, out, stderr)
 	if srv == nil {
 		return code
 	}
 	defer srv.Close()
-	api, apiAddr, err := startAPI(c, srv, faultSet, out, events)
+	api, apiAddr, err := startAPI(c, srv, faults, out)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtptest: HTTP API: %v\n", err)
 		return 1
@@ -503,20 +505,19 @@ func parseAll(args []string, stderr io.Writer) (*config, []smtptest.Fault, error
 // startServer starts the SMTP server with its store, faults and
 // certificate file. On failure it reports to stderr and returns a nil
 // server and the exit status.
-func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Writer, events *hub) (*smtptest.Server, *faultSet, int) {
+func startServer(c *config, out *printer, stderr io.Writer) (*smtptest.Server, int) {
 	store, err := newStore(c.dir, c.mbox)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtptest: %v\n", err)
-		return nil, nil, 1
+		return nil, 1
 	}
 	opts, err := serverOptions(c)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtptest: %v\nRun 'smtptest -h' for the manual.\n", err)
-		return nil, nil, 2
+		return nil, 2
 	}
 	onEvent := func(ev smtptest.Event) {
 		out.submit(ev) // judged and printed off this goroutine, in order
-		events.event(ev)
 	}
 	opts = append(opts, smtptest.OnEvent(onEvent), smtptest.Hooks{Deliver: store.save(out)})
 	srv, err := smtptest.Start(opts...)
@@ -524,37 +525,37 @@ func startServer(c *config, faults []smtptest.Fault, out *printer, stderr io.Wri
 		var oe *net.OpError
 		if errors.As(err, &oe) { // the address: in use, not ours, ...
 			fmt.Fprintf(stderr, "%v\n", err)
-			return nil, nil, 1
+			return nil, 1
 		}
 		fmt.Fprintf(stderr, "%v\nRun 'smtptest -h' for the manual.\n", err)
-		return nil, nil, 2
+		return nil, 2
 	}
 	out.files = store
-	fs := newFaultSet(srv)
-	for i, f := range faults {
-		fs.add(c.faults[i], f) // parseAll allowed at most maxFaults
-	}
 	if c.certOut != "" {
 		pem := srv.CertificatePEM()
 		if pem == nil {
 			srv.Close()
 			fmt.Fprintf(stderr, "smtptest: -cert-out needs -starttls or -tls\nRun 'smtptest -h' for the manual.\n")
-			return nil, nil, 2
+			return nil, 2
 		}
 		if err := os.WriteFile(c.certOut, pem, 0o644); err != nil {
 			srv.Close()
 			fmt.Fprintf(stderr, "smtptest: %v\n", err)
-			return nil, nil, 1
+			return nil, 1
 		}
 	}
 	warnIfReachable(out, "-addr", srv.Addr())
-	return srv, fs, 0
+	return srv, 0
 }
 
-// startAPI serves the HTTP API if -http asks for it; it returns nil and
+// startAPI puts the -fault faults in force and serves the web side if
+// -http asks for it (then the API lists the faults); it returns nil and
 // "" if not.
-func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer, events *hub) (*http.Server, string, error) {
+func startAPI(c *config, srv *smtptest.Server, faults []smtptest.Fault, out *printer) (*http.Server, string, error) {
 	if c.httpAddr == "" {
+		for _, f := range faults {
+			srv.Inject(f)
+		}
 		return nil, "", nil
 	}
 	ln, err := net.Listen("tcp", c.httpAddr)
@@ -563,8 +564,15 @@ func startAPI(c *config, srv *smtptest.Server, fs *faultSet, out *printer, event
 	}
 	addr := ln.Addr().String()
 	warnIfReachable(out, "-http", addr)
-	api := newHTTPServer(newAPI(srv, fs, c.checks, newHostGuard(addr), events))
-	api.RegisterOnShutdown(events.close) // the UI's streams would hold Shutdown up
+	site := web.Handler(srv, &web.Options{Addr: addr, BulkSender: c.bulkSender, DKIMKeys: c.dkimKeys})
+	for _, spec := range c.faults {
+		if err := site.AddFault(spec); err != nil { // parseAll read them, and allowed no more than fit
+			ln.Close()
+			return nil, "", err
+		}
+	}
+	api := newHTTPServer(site)
+	api.RegisterOnShutdown(site.Close) // the UI's streams would hold Shutdown up
 	go api.Serve(ln)
 	return api, addr, nil
 }
@@ -576,7 +584,7 @@ func newHTTPServer(h http.Handler) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      maxWait + 30*time.Second,
+		WriteTimeout:      web.MaxWait + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 }
@@ -640,7 +648,21 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 		opts = append(opts, smtptest.Seed(c.seed))
 	}
 	if c.rejectMalformed {
-		opts = append(opts, smtptest.RejectMalformed(c.checks.lint...))
+		opts = append(opts, smtptest.RejectMalformed(c.checks.LintOptions()...,
+		))
 	}
 	return opts, nil
+}
+
+// maxFaults is how many -fault options there may be: as many faults as
+// the web side keeps in force at once.
+const maxFaults = 256
+
+// loadCertificate reads -tls-cert and -tls-key.
+func loadCertificate(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
 }

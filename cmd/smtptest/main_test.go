@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smtptest/smtptest/web"
 )
 
 // binary is the command, built once by TestMain.
@@ -620,5 +622,35 @@ func TestAuthSecretsNeverPrinted(t *testing.T) {
 		if strings.Contains(all, secret) {
 			t.Errorf("output shows %q:\n%s", secret, all)
 		}
+	}
+}
+
+// TestHTTPServerTimeouts: a client that sends its request slowly, or
+// never reads the answer, is cut off; a wait may take up to web.MaxWait.
+func TestHTTPServerTimeouts(t *testing.T) {
+	hs := newHTTPServer(http.NotFoundHandler())
+	if hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.IdleTimeout <= 0 || hs.WriteTimeout <= web.MaxWait {
+		t.Errorf("HTTP server timeouts: %+v", hs)
+	}
+}
+
+// TestShutdownEndsUIStreams: an open web UI event stream does not hold
+// up SIGTERM (with an hour to finish, it would hang the test), and ends.
+func TestShutdownEndsUIStreams(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-shutdown-timeout", "1h")
+	resp, err := http.Get(p.api + "/api/ui/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.HasPrefix(first, "event: hello") {
+		t.Fatalf("stream began %q, %v", first, err)
+	}
+	if code, _ := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Logf("the stream ended with %v", err) // cut off rather than closed: ended all the same
 	}
 }

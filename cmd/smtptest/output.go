@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 // printer writes what happens, as lines for people or JSON objects for
@@ -21,8 +21,8 @@ type printer struct {
 	analysis               *analysis // events pass through it on their way to event
 	out, errOut            *lineQueue
 	json, quiet, printData bool
-	files                  *store  // where messages were saved, if anywhere
-	checks                 *checks // lint and DKIM
+	files                  *store           // where messages were saved, if anywhere
+	checks                 *jsonview.Checks // lint and DKIM
 
 	closeOnce sync.Once
 
@@ -39,7 +39,7 @@ func newPrinter(out, errOut io.Writer, c *config) *printer {
 		discardSeen: map[string]bool{},
 	}
 	if p.checks == nil {
-		p.checks = newChecks(false, nil)
+		p.checks = jsonview.NewChecks(false, nil)
 	}
 	p.analysis = newAnalysis(p)
 	return p
@@ -68,8 +68,6 @@ func (p *printer) closeWithin(ctx context.Context) {
 		wg.Wait()
 	})
 }
-
-const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // emit writes one JSON object, or a line of text.
 func (p *printer) emit(obj any, line string) { p.out.put(p.format(obj, line)) }
@@ -136,16 +134,16 @@ func (p *printer) ready(srv *smtptest.Server, apiAddr string) {
 type messageEvent struct {
 	Event string `json:"event"`
 	Time  string `json:"time"`
-	summaryJSON
-	Problems []problemJSON `json:"problems"` // what package lint finds wrong with it
-	DKIM     []dkimJSON    `json:"dkim"`     // its DKIM signatures, verified against -dkim-key
-	File     string        `json:"file,omitempty"`
-	Data     *string       `json:"data,omitempty"`
+	jsonview.Summary
+	Problems []jsonview.Problem `json:"problems"` // what package lint finds wrong with it
+	DKIM     []jsonview.DKIM    `json:"dkim"`     // its DKIM signatures, verified against -dkim-key
+	File     string             `json:"file,omitempty"`
+	Data     *string            `json:"data,omitempty"`
 }
 
 type rejectionEvent struct {
 	Event string `json:"event"`
-	rejectionJSON
+	jsonview.Rejection
 }
 
 type connEvent struct {
@@ -170,11 +168,11 @@ func (p *printer) event(ev smtptest.Event) {
 		p.message(ev.Message)
 	case smtptest.EventRejection:
 		r := ev.Rejection
-		p.emit(rejectionEvent{Event: "rejection", rejectionJSON: newRejectionJSON(*r)},
-			fmt.Sprintf("%s refused (conn %d) %s", r.Time.Format(timeFormat), r.ConnID, r))
+		p.emit(rejectionEvent{Event: "rejection", Rejection: jsonview.RejectionOf(*r)},
+			fmt.Sprintf("%s refused (conn %d) %s", r.Time.Format(jsonview.TimeFormat), r.ConnID, r))
 	case smtptest.EventConnect, smtptest.EventClose:
 		if p.json {
-			p.emit(connEvent{Event: ev.Kind.String(), Time: ev.Time.Format(timeFormat), Conn: ev.ConnID, Remote: ev.Remote.String()}, "")
+			p.emit(connEvent{Event: ev.Kind.String(), Time: ev.Time.Format(jsonview.TimeFormat), Conn: ev.ConnID, Remote: ev.Remote.String()}, "")
 		}
 	case smtptest.EventDiscard:
 		p.discard(ev)
@@ -193,7 +191,7 @@ type discardEvent struct {
 // for it), and the first transcript and rejection (they come by the
 // thousand on a long run; the summary counts them).
 func (p *printer) discard(ev smtptest.Event) {
-	j := discardEvent{Event: "discard", Time: ev.Time.Format(timeFormat), What: ev.Discarded, Conn: ev.ConnID}
+	j := discardEvent{Event: "discard", Time: ev.Time.Format(jsonview.TimeFormat), What: ev.Discarded, Conn: ev.ConnID}
 	switch ev.Discarded {
 	case "message":
 		j.ID, j.Conn = ev.MessageID, 0
@@ -252,8 +250,8 @@ func (p *printer) message(m *smtptest.Message) {
 // messageOutput is what is printed of m: its JSON object, and its line
 // ("" with -json, which does not print it).
 func (p *printer) messageOutput(m *smtptest.Message) (any, string) {
-	ev := messageEvent{Event: "message", Time: m.Received.Format(timeFormat), summaryJSON: summary(m.Summary())}
-	ev.Problems, ev.DKIM = p.checks.judge(m)
+	ev := messageEvent{Event: "message", Time: m.Received.Format(jsonview.TimeFormat), Summary: jsonview.SummaryOf(m.Summary())}
+	ev.Problems, ev.DKIM = p.checks.Judge(m)
 	if p.files != nil {
 		ev.File = p.files.fileOf(m)
 	}
@@ -277,7 +275,7 @@ func (p *printer) messageOutput(m *smtptest.Message) (any, string) {
 			line += ", ..."
 		}
 	}
-	line += dkimLine(ev.DKIM, p.checks.verifying())
+	line += jsonview.DKIMLine(ev.DKIM, p.checks.Verifying())
 	if ev.File != "" {
 		line += ", saved as " + ev.File
 	}
@@ -287,13 +285,6 @@ func (p *printer) messageOutput(m *smtptest.Message) (any, string) {
 		line += "\n" + strings.ReplaceAll(data, "\r\n", "\n")
 	}
 	return ev, line
-}
-
-func tlsName(t *smtptest.TLSInfo) string {
-	if t == nil {
-		return ""
-	}
-	return tls.VersionName(t.Version)
 }
 
 // stopping says a signal came: the server finishes what is in flight.
@@ -333,7 +324,7 @@ func (p *printer) warnf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	p.errOut.put("smtptest: warning: " + msg + "\n")
 	if p.json {
-		p.emit(map[string]string{"event": "warning", "time": time.Now().Format(timeFormat), "warning": msg}, "")
+		p.emit(map[string]string{"event": "warning", "time": time.Now().Format(jsonview.TimeFormat), "warning": msg}, "")
 	}
 }
 
@@ -348,6 +339,6 @@ func (p *printer) errorf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	p.errOut.put("smtptest: error: " + msg + "\n")
 	if p.json {
-		p.emit(errorEvent{Event: "error", Time: time.Now().Format(timeFormat), Error: msg}, "")
+		p.emit(errorEvent{Event: "error", Time: time.Now().Format(jsonview.TimeFormat), Error: msg}, "")
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/smtptest/smtptest/internal/jsonview"
 	"io"
 	"net/http"
 	"os"
@@ -112,8 +113,8 @@ func TestDKIMKeyFlag(t *testing.T) {
 				}
 			} else {
 				type event struct {
-					DKIM     []dkimJSON
-					Problems []problemJSON
+					DKIM     []jsonview.DKIM
+					Problems []jsonview.Problem
 				}
 				wantReason := []string{"", "body-hash", "no-key", "-", ""}
 				wantRule := []string{"", "dkim/invalid", "dkim/no-key", "dkim/missing", ""}
@@ -148,7 +149,7 @@ func TestDKIMKeyFlag(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			var d struct{ DKIM []dkimJSON }
+			var d struct{ DKIM []jsonview.DKIM }
 			if err := json.Unmarshal(b, &d); err != nil || len(d.DKIM) != 1 || d.DKIM[0].Reason != "body-hash" || d.DKIM[0].Selector != "rsa" {
 				t.Errorf("GET /api/messages/2: %s (%v)", b, err)
 			}
@@ -184,34 +185,6 @@ func TestDKIMKeyFlagErrors(t *testing.T) {
 		code, stderr := runBad(t, "-dkim-key", c.arg)
 		if code != 2 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "-dkim-key") {
 			t.Errorf("-dkim-key %q: exit %d, stderr %q; want exit 2 and %q", c.arg, code, stderr, c.want)
-		}
-	}
-}
-
-// TestMayBeSigned: the DKIM fast path skips only messages whose header
-// has no DKIM-Signature, and agrees with dkimtest.Verify on each row.
-func TestMayBeSigned(t *testing.T) {
-	ch := newChecks(false, nil)
-	for _, tc := range []struct {
-		data string
-		want bool
-	}{
-		{"Subject: x\r\n\r\nbody\r\n", false},
-		{"Subject: x\r\n\r\nDKIM-Signature: in the body\r\n", false},
-		{"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s; h=from; bh=x; b=y\r\nFrom: a@example.com\r\n\r\nbody\r\n", true},
-		{"From: a@example.com\r\ndkim-SIGNATURE: v=1\r\n\r\n", true},
-		{"From: a@example.com\ndkim-signature: v=1\n\nbody\n", true},
-		{"no header at all, dkim-signature", true},
-		{"", false},
-	} {
-		if got := mayBeSigned([]byte(tc.data)); got != tc.want {
-			t.Errorf("mayBeSigned(%q) = %v", tc.data, got)
-		}
-		if !tc.want {
-			// What the fast path skips, Verify finds nothing in.
-			if res, _ := dkimtest.Verify([]byte(tc.data), ch.keys); len(res) > 0 {
-				t.Errorf("%q: skipped, but Verify found %v", tc.data, res)
-			}
 		}
 	}
 }

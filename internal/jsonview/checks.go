@@ -1,10 +1,13 @@
-package main
+// Package jsonview is what cmd/smtptest's output and the web package both
+// show of messages and refusals: the JSON shapes of a message's summary,
+// a refusal, its lint problems and DKIM results, and the judgement (lint
+// and DKIM, made once per message) behind the last two.
+package jsonview
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
@@ -13,10 +16,10 @@ import (
 	"github.com/smtptest/smtptest/lint"
 )
 
-// checks is what each message is judged by: package lint with the
+// Checks is what each message is judged by: package lint with the
 // options the flags give (-bulk-sender, the -dkim-key keys), and its DKIM
 // signatures verified against those keys (never DNS).
-type checks struct {
+type Checks struct {
 	keys *dkimtest.Keys // -dkim-key; empty without
 	lint []lint.Option
 
@@ -31,18 +34,18 @@ type checks struct {
 // who ask: the output, the list entry, the API. Read-only once made.
 type judgement struct {
 	once     sync.Once
-	problems []problemJSON
-	dkim     []dkimJSON
+	problems []Problem
+	dkim     []DKIM
 }
 
 // maxJudged is how many judgements are remembered: the newest messages
 // are the ones asked for; an older one asked again is judged again.
 const maxJudged = 2048
 
-// judge returns the lint problems and DKIM results of m, judged once for
+// Judge returns the lint problems and DKIM results of m, judged once for
 // every caller while it is among the maxJudged newest. The slices are
 // shared: callers must not change them.
-func (ch *checks) judge(m *smtptest.Message) ([]problemJSON, []dkimJSON) {
+func (ch *Checks) Judge(m *smtptest.Message) ([]Problem, []DKIM) {
 	ch.mu.Lock()
 	j, ok := ch.judged[m.ID]
 	if !ok {
@@ -64,8 +67,12 @@ func (ch *checks) judge(m *smtptest.Message) ([]problemJSON, []dkimJSON) {
 	return j.problems, j.dkim
 }
 
-func newChecks(bulk bool, keys []*dkimtest.Key) *checks {
-	ch := &checks{keys: new(dkimtest.Keys)}
+// LintOptions are the lint options the checks use (for RejectMalformed).
+func (ch *Checks) LintOptions() []lint.Option { return ch.lint }
+
+// NewChecks returns the checks of -bulk-sender (bulk) and -dkim-key (keys).
+func NewChecks(bulk bool, keys []*dkimtest.Key) *Checks {
+	ch := &Checks{keys: new(dkimtest.Keys)}
 	ch.keys.Add(keys...)
 	if bulk {
 		ch.lint = append(ch.lint, lint.BulkSender())
@@ -76,11 +83,11 @@ func newChecks(bulk bool, keys []*dkimtest.Key) *checks {
 	return ch
 }
 
-// verifying reports whether there are keys to verify signatures with.
-func (ch *checks) verifying() bool { return len(ch.keys.All()) > 0 }
+// Verifying reports whether there are keys to verify signatures with.
+func (ch *Checks) Verifying() bool { return len(ch.keys.All()) > 0 }
 
-// problemJSON is a lint.Problem.
-type problemJSON struct {
+// Problem is a lint.Problem.
+type Problem struct {
 	Rule     string `json:"rule"`
 	Severity string `json:"severity"`
 	Ref      string `json:"ref"`
@@ -90,16 +97,16 @@ type problemJSON struct {
 }
 
 // problems lints m with what its envelope allows and the flags ask.
-func (ch *checks) problems(m *smtptest.Message) []problemJSON {
-	out := []problemJSON{}
+func (ch *Checks) problems(m *smtptest.Message) []Problem {
+	out := []Problem{}
 	for _, p := range m.Lint(ch.lint...) {
-		out = append(out, problemJSON{p.Rule, p.Severity.String(), p.Ref, p.Part, p.Line, p.Text})
+		out = append(out, Problem{p.Rule, p.Severity.String(), p.Ref, p.Part, p.Line, p.Text})
 	}
 	return out
 }
 
-// dkimJSON is a dkimtest.Result.
-type dkimJSON struct {
+// DKIM is a dkimtest.Result.
+type DKIM struct {
 	Domain           string   `json:"domain"`
 	Selector         string   `json:"selector"`
 	Algorithm        string   `json:"algorithm"`
@@ -126,9 +133,9 @@ var dkimReasons = []struct {
 }
 
 // dkim verifies m's DKIM signatures; [] if it has none.
-func (ch *checks) dkim(m *smtptest.Message) []dkimJSON {
-	out := []dkimJSON{}
-	if !mayBeSigned(m.Data) {
+func (ch *Checks) dkim(m *smtptest.Message) []DKIM {
+	out := []DKIM{}
+	if !MayBeSigned(m.Data) {
 		return out // Verify would find no signature (or fail): nothing to show either way
 	}
 	results, err := dkimtest.Verify(m.Data, ch.keys)
@@ -136,7 +143,7 @@ func (ch *checks) dkim(m *smtptest.Message) []dkimJSON {
 		return out
 	}
 	for _, r := range results {
-		j := dkimJSON{
+		j := DKIM{
 			Domain: r.Domain, Selector: r.Selector, Algorithm: r.Algorithm, Canonicalization: r.Canonicalization,
 			HeaderKeys: r.HeaderKeys, Missing: r.Missing, BodyHash: r.BodyHash, UnsignedBody: r.UnsignedBody, Verified: r.Verified(),
 			FromDomain: r.FromDomain, Aligned: r.Aligned.String(),
@@ -161,11 +168,11 @@ func (ch *checks) dkim(m *smtptest.Message) []dkimJSON {
 	return out
 }
 
-// dkimLine sums up the signatures for a message's console line: ", DKIM
+// DKIMLine sums up the signatures for a message's console line: ", DKIM
 // d=example.com verified (strict)", or ", DKIM d=example.com s=s1 failed:
 // body hash mismatch"; "" for an unsigned message, unless there are keys
 // to verify with (", no DKIM signature").
-func dkimLine(sigs []dkimJSON, verifying bool) string {
+func DKIMLine(sigs []DKIM, verifying bool) string {
 	if len(sigs) == 0 {
 		if verifying {
 			return ", no DKIM signature"
@@ -188,32 +195,10 @@ func dkimLine(sigs []dkimJSON, verifying bool) string {
 	return ", DKIM " + strings.Join(parts, "; ")
 }
 
-// dkimKeyFlag collects -dkim-key domain:selector:file.
-type dkimKeyFlag []*dkimtest.Key
-
-func (f *dkimKeyFlag) String() string { return "" }
-func (f *dkimKeyFlag) Set(v string) error {
-	domain, rest, ok1 := strings.Cut(v, ":")
-	selector, file, ok2 := strings.Cut(rest, ":")
-	if !ok1 || !ok2 || domain == "" || selector == "" || file == "" {
-		return errors.New("want domain:selector:file")
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	k, err := dkimtest.ParseKey(domain, selector, b)
-	if err != nil {
-		return fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "dkimtest: "))
-	}
-	*f = append(*f, k)
-	return nil
-}
-
-// mayBeSigned reports whether data's header (up to its first empty line)
+// MayBeSigned reports whether data's header (up to its first empty line)
 // holds the name DKIM-Signature, in any case: a message without it has
 // nothing for Verify to verify, so most messages skip its header split.
-func mayBeSigned(data []byte) bool {
+func MayBeSigned(data []byte) bool {
 	const name = "dkim-signature"
 	end := len(data)
 	if i := bytes.Index(data, []byte("\n\r\n")); i >= 0 {

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 // lastID returns the ID of the newest message kept.
@@ -29,7 +30,7 @@ func TestMailboxStaysBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	mb := newMailbox(srv, newChecks(false, nil), nil)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil)
 	c, err := smtp.Dial(srv.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func TestMailboxPrunesOnlyWhatASnapshotProvesGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	mb := newMailbox(srv, newChecks(false, nil), nil)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil)
 	send := func() int {
 		t.Helper()
 		if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
@@ -130,7 +131,7 @@ func BenchmarkNewEntry(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := srv.Messages()[0]
-	ch := newChecks(false, nil)
+	ch := jsonview.NewChecks(false, nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		newEntry(m, ch)
@@ -150,8 +151,8 @@ func TestMailboxCountsAgainstStoreBytes(t *testing.T) {
 	}
 	defer srv.Close()
 	events := newHub()
-	mb := newMailbox(srv, newChecks(false, nil), events)
-	h := newAPIOf(srv, mb, newFaultSet(srv), newChecks(false, nil), newHostGuard("127.0.0.1:8025"), events)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), events)
+	h := newAPI(srv, mb, newFaultSet(srv), jsonview.NewChecks(false, nil), newHostGuard("127.0.0.1:8025"), events)
 	c, err := smtp.Dial(srv.Addr())
 	if err != nil {
 		t.Fatal(err)

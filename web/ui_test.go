@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"bufio"
@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 )
 
@@ -176,12 +175,14 @@ func TestUIPagesAndTheirPolicies(t *testing.T) {
 	}
 }
 
-// TestUIStream reads the event stream of the built binary while mail
-// arrives, is refused and deleted, and faults change; then SIGTERM ends
-// it (a stream must not hold up the shutdown: with an hour to finish,
-// it would hang the test).
+// TestUIStream reads the event stream while mail arrives, is refused
+// and deleted, and faults change; then closing the Site ends it (cmd's
+// TestShutdownEndsUIStreams: it must not hold up a shutdown).
 func TestUIStream(t *testing.T) {
-	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-shutdown-timeout", "1h", "-fault", "rcpt *@bad.example reply 550 No")
+	p := start(t)
+	if err := p.site.AddFault("rcpt *@bad.example reply 550 No"); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.Get(p.api + "/api/ui/stream")
 	if err != nil {
 		t.Fatal(err)
@@ -252,9 +253,7 @@ func TestUIStream(t *testing.T) {
 		t.Errorf("deleted event %s", d)
 	}
 	next("resync")
-	if code, _ := p.stop(syscall.SIGTERM); code != 0 {
-		t.Errorf("exit %d", code)
-	}
+	p.stop()
 	for range events { // the stream ends
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"embed"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 // The web UI: plain HTML, CSS and JavaScript modules in ui/, embedded in
@@ -69,7 +70,7 @@ func (it item) ui() uiItem {
 }
 
 // uiRoutes adds the UI and what only it uses to mux.
-func uiRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, h *hub, ch *checks, lc *linkChecker) {
+func uiRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, h *hub, ch *jsonview.Checks, lc *linkChecker) {
 	static, _ := fs.Sub(uiFiles, "ui")
 	files := http.FileServerFS(static)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

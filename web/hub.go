@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 // hub fans what happens out to the web UI's event streams (GET
@@ -140,7 +141,7 @@ func (h *hub) event(ev smtptest.Event) {
 	case smtptest.EventMessage:
 		h.publish(hubEvent{name: "message", id: ev.Message.ID, enc: new(encoded)})
 	case smtptest.EventRejection:
-		h.publishJSON("rejection", newRejectionJSON(*ev.Rejection))
+		h.publishJSON("rejection", jsonview.RejectionOf(*ev.Rejection))
 	case smtptest.EventClose:
 		h.publish(hubEvent{name: "connection", id: ev.ConnID})
 	case smtptest.EventDiscard:

@@ -1,8 +1,11 @@
-package main
+package web
 
 import (
+	"github.com/smtptest/smtptest"
+
 	"encoding/json"
 	"fmt"
+	"github.com/smtptest/smtptest/internal/jsonview"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -92,8 +95,8 @@ func (l mpList) ids() []string {
 	return out
 }
 
-func mpStart(t *testing.T, args ...string) mpClient {
-	p := start(t, append([]string{"-http", "127.0.0.1:0", "-quiet"}, args...)...)
+func mpStart(t *testing.T, opts ...smtptest.Option) mpClient {
+	p := start(t, opts...)
 	c := mpClient{t: t, p: p, c: &http.Client{Timeout: bound}}
 	for _, m := range []struct {
 		msg string
@@ -317,7 +320,7 @@ func TestMailpitReadStatusAndDelete(t *testing.T) {
 }
 
 func TestMailpitChaos(t *testing.T) {
-	c := mpStart(t, "-user", "app:secret")
+	c := mpStart(t, smtptest.Users(map[string]string{"app": "secret"}))
 	var ch chaosTriggers
 	c.json("GET", "/api/v1/chaos", "", &ch)
 	if ch != (chaosTriggers{Sender: chaosTrigger{451, 0}, Recipient: chaosTrigger{451, 0}, Authentication: chaosTrigger{535, 0}}) {
@@ -431,7 +434,7 @@ func TestWaitForSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var list []summaryJSON
+	var list []jsonview.Summary
 	if err := json.Unmarshal([]byte(<-got), &list); err != nil || len(list) != 2 || list[0].ID != 5 || list[1].ID != 6 {
 		t.Errorf("wait: %+v, %v", list, err)
 	}

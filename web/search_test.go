@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 func TestSplitQuery(t *testing.T) {
@@ -194,7 +195,7 @@ func TestQueryWaitMatchesEachMessageOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	mb := newMailbox(srv, newChecks(false, nil), nil)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil)
 	send := func(subject string) {
 		t.Helper()
 		if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: "+subject+"\r\n\r\nx\r\n")); err != nil {

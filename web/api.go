@@ -1,8 +1,7 @@
-package main
+package web
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
-	"github.com/smtptest/smtptest/internal/wire"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 // defaultWait is how long GET /api/messages/wait waits without a timeout
@@ -22,22 +21,18 @@ const (
 	maxWait     = 10 * time.Minute
 )
 
-// newAPI serves the HTTP JSON API described in the manual. Reads cost what
+// newAPI serves the HTTP JSON API described in cmd/smtptest's manual,
+// Mailpit's API and the UI, with mb beside the record. Reads cost what
 // they return: a list copies no message data, a message copies that one,
 // and none holds up recording.
-func newAPI(srv *smtptest.Server, faults *faultSet, ch *checks, guard *hostGuard, h *hub) http.Handler {
-	return newAPIOf(srv, newMailbox(srv, ch, h), faults, ch, guard, h)
-}
-
-// newAPIOf is newAPI with the mailbox given.
-func newAPIOf(srv *smtptest.Server, mb *mailbox, faults *faultSet, ch *checks, guard *hostGuard, h *hub) http.Handler {
+func newAPI(srv *smtptest.Server, mb *mailbox, faults *faultSet, ch *jsonview.Checks, guard *hostGuard, h *hub) http.Handler {
 	mux := http.NewServeMux()
 	h.forgetting(mb.forget) // what retention forgets goes from the mailbox at once
 	faults.changed = func() { h.publishJSON("faults", struct{}{}) }
 	mailpitRoutes(mux, srv, mb, faults)
 	uiRoutes(mux, srv, mb, h, ch, newLinkChecker(srv.Addr(), guard.listen))
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, summaries(srv.Summaries()))
+		writeJSON(w, http.StatusOK, jsonview.Summaries(srv.Summaries()))
 	})
 	mux.HandleFunc("GET /api/messages/wait", waitHandler(srv, mb))
 	mux.HandleFunc("GET /api/messages/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -61,9 +56,9 @@ func newAPIOf(srv *smtptest.Server, mb *mailbox, faults *faultSet, ch *checks, g
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /api/rejections", func(w http.ResponseWriter, r *http.Request) {
-		rejs := []rejectionJSON{}
+		rejs := []jsonview.Rejection{}
 		for _, rej := range srv.Rejections() {
-			rejs = append(rejs, newRejectionJSON(rej))
+			rejs = append(rejs, jsonview.RejectionOf(rej))
 		}
 		writeJSON(w, http.StatusOK, rejs)
 	})
@@ -159,7 +154,7 @@ func waitHandler(srv *smtptest.Server, mb *mailbox) http.HandlerFunc {
 		if err != nil {
 			status = http.StatusRequestTimeout
 		}
-		writeJSON(w, status, summaries(srv.Summaries()))
+		writeJSON(w, status, jsonview.Summaries(srv.Summaries()))
 	}
 }
 
@@ -203,15 +198,15 @@ func (qw *queryWait) matched() []int {
 
 // summariesOf returns the summaries of the messages with these IDs, in
 // the record's order.
-func summariesOf(srv *smtptest.Server, ids []int) []summaryJSON {
+func summariesOf(srv *smtptest.Server, ids []int) []jsonview.Summary {
 	want := map[int]bool{}
 	for _, id := range ids {
 		want[id] = true
 	}
-	out := []summaryJSON{}
+	out := []jsonview.Summary{}
 	for _, s := range srv.Summaries() {
 		if want[s.ID] {
-			out = append(out, summary(s))
+			out = append(out, jsonview.SummaryOf(s))
 		}
 	}
 	return out
@@ -262,35 +257,6 @@ func message(w http.ResponseWriter, r *http.Request, srv *smtptest.Server) (*smt
 	return nil, false
 }
 
-type summaryJSON struct {
-	ID       int       `json:"id"`
-	Received time.Time `json:"received"`
-	Conn     int       `json:"conn"`
-	Remote   string    `json:"remote"`
-	Helo     string    `json:"helo"`
-	From     string    `json:"from"`
-	To       []string  `json:"to"`
-	Subject  string    `json:"subject"`
-	Size     int       `json:"size"`
-	TLS      string    `json:"tls,omitempty"`
-	AuthUser string    `json:"auth_user,omitempty"`
-}
-
-func summary(m smtptest.Summary) summaryJSON {
-	return summaryJSON{
-		ID: m.ID, Received: m.Received, Conn: m.ConnID, Remote: m.Remote.String(), Helo: m.Helo,
-		From: m.From, To: m.To, Subject: m.Subject, Size: m.Size, TLS: tlsName(m.TLS), AuthUser: m.AuthUser,
-	}
-}
-
-func summaries(sums []smtptest.Summary) []summaryJSON {
-	out := make([]summaryJSON, len(sums))
-	for i, m := range sums {
-		out[i] = summary(m)
-	}
-	return out
-}
-
 type attachmentJSON struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
@@ -300,19 +266,19 @@ type attachmentJSON struct {
 }
 
 type detailJSON struct {
-	summaryJSON
+	jsonview.Summary
 	Headers     map[string][]string `json:"headers"`
 	Text        *string             `json:"text"`
 	HTML        *string             `json:"html"`
 	Attachments []attachmentJSON    `json:"attachments"`
 	Errors      map[string]string   `json:"errors,omitempty"` // what could not be read, by part
-	Problems    []problemJSON       `json:"problems"`         // what package lint finds wrong with it
-	DKIM        []dkimJSON          `json:"dkim"`             // its DKIM signatures, verified against -dkim-key
+	Problems    []jsonview.Problem  `json:"problems"`         // what package lint finds wrong with it
+	DKIM        []jsonview.DKIM     `json:"dkim"`             // its DKIM signatures, verified against -dkim-key
 }
 
-func detail(m *smtptest.Message, ch *checks) detailJSON {
-	d := detailJSON{summaryJSON: summary(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}}
-	d.Problems, d.DKIM = ch.judge(m)
+func detail(m *smtptest.Message, ch *jsonview.Checks) detailJSON {
+	d := detailJSON{Summary: jsonview.SummaryOf(m.Summary()), Headers: map[string][]string{}, Attachments: []attachmentJSON{}, Errors: map[string]string{}}
+	d.Problems, d.DKIM = ch.Judge(m)
 	if h, err := m.Header(); err != nil {
 		d.Errors["headers"] = err.Error()
 	} else {
@@ -345,29 +311,6 @@ func detail(m *smtptest.Message, ch *checks) detailJSON {
 	return d
 }
 
-type rejectionJSON struct {
-	Time         string `json:"time"`
-	Conn         int    `json:"conn"`
-	Remote       string `json:"remote"`
-	Stage        string `json:"stage"`
-	Arg          string `json:"arg,omitempty"`
-	Command      string `json:"command,omitempty"`
-	Code         int    `json:"code"` // 0: the connection was dropped
-	EnhancedCode string `json:"enhanced_code,omitempty"`
-	Text         string `json:"text,omitempty"`
-}
-
-func newRejectionJSON(r smtptest.Rejection) rejectionJSON {
-	j := rejectionJSON{
-		Time: r.Time.Format(timeFormat), Conn: r.ConnID, Remote: r.Remote.String(), Stage: r.Stage.String(),
-		Arg: r.Arg, Command: r.Command, Code: r.Reply.Code, Text: r.Reply.Message,
-	}
-	if ec := r.Reply.EnhancedCode; wire.HasEnhanced(ec) {
-		j.EnhancedCode = string(wire.AppendEnhanced(nil, ec))
-	}
-	return j
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -378,13 +321,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
-}
-
-// loadCertificate reads -tls-cert and -tls-key.
-func loadCertificate(certFile, keyFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
 }

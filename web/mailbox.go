@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"crypto/md5"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/smtptest/smtptest"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
 // mailbox is what the Mailpit API keeps beside the server's record: which
@@ -31,7 +32,7 @@ import (
 // snapshot.
 type mailbox struct {
 	srv     *smtptest.Server
-	checks  *checks
+	checks  *jsonview.Checks
 	hub     *hub // told of deletions
 	started time.Time
 
@@ -55,7 +56,7 @@ type mailbox struct {
 // minPrune is the least pruneAt: small mailboxes are never pruned.
 const minPrune = 256
 
-func newMailbox(srv *smtptest.Server, ch *checks, h *hub) *mailbox {
+func newMailbox(srv *smtptest.Server, ch *jsonview.Checks, h *hub) *mailbox {
 	return &mailbox{srv: srv, checks: ch, hub: h, started: time.Now(), limit: srv.Config().RetainMessageBytes,
 		read: map[int]uint64{}, entries: map[int]*entry{}, pruneAt: minPrune}
 }
@@ -426,7 +427,7 @@ func bodies(m *smtptest.Message) (text, htmlBody string, attachments, inline []m
 
 // newEntry makes the Mailpit summary and search fields of m, and what
 // the web UI's list shows of its lint and DKIM results.
-func newEntry(m *smtptest.Message, ch *checks) *entry {
+func newEntry(m *smtptest.Message, ch *jsonview.Checks) *entry {
 	f := readHeader(m)
 	text, htmlBody, attachments, inline, _ := bodies(m)
 	e := &entry{
@@ -452,7 +453,7 @@ func newEntry(m *smtptest.Message, ch *checks) *entry {
 	for _, a := range attachments {
 		st.WriteString(a.FileName + " ")
 	}
-	problems, sigs := ch.judge(m)
+	problems, sigs := ch.Judge(m)
 	for _, p := range problems {
 		e.problems++
 		if p.Severity == "error" {
