@@ -558,3 +558,44 @@ func brokenWords(sel string) string {
   return out;
 })()`
 }
+
+// TestSandboxesTab: the top-level UI lists cmd/smtptest's sandboxes and
+// makes and deletes them; a sandbox's own UI, under its base URL, shows
+// its mail alone and no sandboxes.
+func TestSandboxesTab(t *testing.T) {
+	srv := startServer(t)
+	web := proxyTo(t, srv.http)
+	resp, err := http.Post(srv.http+"/api/sandboxes", "application/json", strings.NewReader(`{"ttl": "10m"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb struct{ ID, SMTP string }
+	json.NewDecoder(resp.Body).Decode(&sb)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || sb.ID == "" {
+		t.Fatalf("POST /api/sandboxes: %d %+v", resp.StatusCode, sb)
+	}
+	msg := "From: app@example.com\r\nTo: ann@example.org\r\nSubject: In the sandbox\r\n\r\nHi.\r\n"
+	if err := smtp.SendMail(sb.SMTP, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.do(t, chromedp.Navigate(web.URL), waitText("#live", "live"), chromedp.WaitVisible(chromedp.CSS("#tab-sandboxes")),
+		chromedp.Click(chromedp.CSS("#tab-sandboxes")), waitCount("#sandbox-list tr", 1), waitText("#sandbox-list", sb.ID),
+		waitText("#sandbox-count", "1"))
+	if n := b.count(t, "#list li"); n != 0 {
+		t.Errorf("the top level lists %d messages; the sandbox's is not its", n)
+	}
+	b.do(t, chromedp.Click(chromedp.CSS("#new-sandbox")), waitCount("#sandbox-list tr", 2))
+	b.screenshot(t, "sandboxes.png")
+	b.do(t, chromedp.Click(chromedp.CSS(`#sandbox-list tr:last-child button`)), waitCount("#sandbox-list tr", 1))
+
+	b.do(t, chromedp.Navigate(web.URL+"/sandboxes/"+sb.ID+"/"), waitText("#live", "live"), waitCount("#list li", 1),
+		waitText("#list", "In the sandbox"), chromedp.Click(chromedp.CSS("#list li")), waitText("#view", "In the sandbox"))
+	if !eval[bool](t, b, `document.getElementById("tab-sandboxes").hidden`) {
+		t.Error("a sandbox's UI shows a Sandboxes tab")
+	}
+	if bad := b.requestedElsewhere(strings.TrimPrefix(web.URL, "http://")); len(bad) > 0 {
+		t.Errorf("requests elsewhere: %v", bad)
+	}
+}

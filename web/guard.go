@@ -54,6 +54,14 @@ func (g *hostGuard) allowed(hostport string) bool {
 	return err == nil && (ip.IsLoopback() || g.anyAddress) // an address cannot be rebound
 }
 
+// Guard refuses the requests a web page could make to h behind the
+// developer's back: a request whose Host is neither addr (the address h
+// is served on) nor a loopback name or address (DNS rebinding), and a
+// request that changes state coming from another site (a form posting
+// to localhost). A [Site] guards itself; wrap what is served beside one
+// with Guard (cmd/smtptest's sandbox API).
+func Guard(addr string, h http.Handler) http.Handler { return newHostGuard(addr).wrap(h) }
+
 func (g *hostGuard) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.allowed(r.Host) {

@@ -263,7 +263,7 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, withoutFetches(linkCIDs(htmlBody, m.ID, append(inline, attachments...))))
+		io.WriteString(w, withoutFetches(linkCIDs(mountPath(r), htmlBody, m.ID, append(inline, attachments...))))
 	})
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
@@ -432,7 +432,7 @@ func unsubscribeLinks(v string) ([]string, string) {
 // white space, "/", ">" or ";". One pass over the body, whatever the
 // number of parts (a regular expression per part took 105 s for 8,000
 // parts and 1 MiB of HTML).
-func linkCIDs(htmlBody string, id int, parts []mpAttachment) string {
+func linkCIDs(base, htmlBody string, id int, parts []mpAttachment) string {
 	const maxID = 998          // a Content-ID is at most a line: longer ones are not linked
 	ids := map[string]string{} // lower-case Content-ID -> PartID; the first part wins
 	for _, p := range parts {
@@ -479,7 +479,7 @@ func linkCIDs(htmlBody string, id int, parts []mpAttachment) string {
 			continue
 		}
 		b.WriteString(htmlBody[done:start])
-		fmt.Fprintf(&b, "/api/v1/message/%d/part/%s", id, ids[lower[at:stop]])
+		fmt.Fprintf(&b, "%s/api/v1/message/%d/part/%s", base, id, ids[lower[at:stop]])
 		done, at = stop, stop
 	}
 	if done == 0 {

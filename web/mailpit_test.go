@@ -472,7 +472,7 @@ func TestLinkCIDs(t *testing.T) {
 		{`<img src="=cid:x=cid:logo@x">`, `<img src="=cid:x=/api/v1/message/7/part/2">`},
 		{`x="cid:" y`, `x="cid:" y`},
 	} {
-		if got := linkCIDs(c.in, 7, parts); got != c.want {
+		if got := linkCIDs("", c.in, 7, parts); got != c.want {
 			t.Errorf("linkCIDs(%q) = %q; want %q", c.in, got, c.want)
 		}
 		if got := linkCIDsRegexp(c.in, 7, parts); got != c.want {
@@ -488,7 +488,7 @@ func TestLinkCIDs(t *testing.T) {
 			b.WriteString(pieces[r.IntN(len(pieces))])
 		}
 		doc := b.String()
-		if got, want := linkCIDs(doc, 7, parts), linkCIDsRegexp(doc, 7, parts); got != want {
+		if got, want := linkCIDs("", doc, 7, parts), linkCIDsRegexp(doc, 7, parts); got != want {
 			t.Fatalf("linkCIDs(%q) = %q; the regular expressions give %q", doc, got, want)
 		}
 	}
@@ -508,7 +508,7 @@ func TestLinkCIDsGrowsLinearly(t *testing.T) {
 		}
 		return []byte(b.String())
 	}, func(doc []byte) {
-		if out := linkCIDs(string(doc), 1, parts); strings.Contains(out, "cid:img") {
+		if out := linkCIDs("", string(doc), 1, parts); strings.Contains(out, "cid:img") {
 			t.Error("a reference was left")
 		}
 	})

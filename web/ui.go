@@ -144,7 +144,7 @@ func uiRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, h *hub, ch 
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		// Links open a new window, not the frame.
-		io.WriteString(w, `<base target="_blank">`+withoutFetches(linkCIDs(htmlBody, m.ID, append(inline, attachments...))))
+		io.WriteString(w, `<base target="_blank">`+withoutFetches(linkCIDs(mountPath(r), htmlBody, m.ID, append(inline, attachments...))))
 	})
 	mux.HandleFunc("POST /api/ui/messages/{id}/links/check", linkCheckHandler(srv, lc))
 	mux.HandleFunc("GET /api/ui/stream", streamHandler(mb, h))

@@ -108,7 +108,7 @@ func TestUIPagesAndTheirPolicies(t *testing.T) {
 		path, csp, body string
 		code            int
 	}{
-		{"/", uiPolicy, `<script type="module" src="/ui/app.js">`, 200},
+		{"/", uiPolicy, `<script type="module" src="ui/app.js">`, 200}, // relative: the Site may be mounted under a path
 		{"/ui/app.js", uiPolicy, "EventSource", 200},
 		{"/ui/app.css", uiPolicy, "prefers-color-scheme: dark", 200},
 		{"/ui/nope.js", "", "404", 404},
@@ -120,6 +120,15 @@ func TestUIPagesAndTheirPolicies(t *testing.T) {
 		if rec.Code != c.code || !strings.Contains(rec.Body.String(), c.body) || (c.csp != "" && rec.Header().Get("Content-Security-Policy") != c.csp) {
 			t.Errorf("GET %s: %d %q CSP %q", c.path, rec.Code, rec.Body.String(), rec.Header().Get("Content-Security-Policy"))
 		}
+	}
+	// Mounted under a path, what the Site writes into a page names it.
+	mounted := http.StripPrefix("/sandboxes/x1", h)
+	req := httptest.NewRequest("GET", "/sandboxes/x1/api/ui/messages/1/render", nil)
+	req.Host = "127.0.0.1:8025"
+	rec := httptest.NewRecorder()
+	mounted.ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), `<img src="/sandboxes/x1/api/v1/message/1/part/2">`) {
+		t.Errorf("mounted under /sandboxes/x1: %d %q", rec.Code, rec.Body.String())
 	}
 	for _, p := range []string{renderPolicy, renderPolicyRemote} {
 		if !strings.HasPrefix(p, "sandbox ") || strings.Contains(p, "allow-scripts") || strings.Contains(p, "allow-same-origin") {

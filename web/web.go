@@ -13,6 +13,8 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/smtptest/smtptest"
@@ -42,8 +44,10 @@ type Options struct {
 
 // A Site is the web side of one server, made by [Handler]: an
 // [http.Handler] that serves the UI at "/", the JSON API under "/api/"
-// and Mailpit's under "/api/v1/". Its methods are safe to call from any
-// goroutine.
+// and Mailpit's under "/api/v1/". It may be mounted under a path with
+// [http.StripPrefix] (the UI's pages link relatively, and what the
+// Site writes into them names the path). Its methods are safe to call
+// from any goroutine.
 type Site struct {
 	srv     *smtptest.Server
 	handler http.Handler
@@ -98,6 +102,22 @@ func (s *Site) Close() {
 		s.stop()
 		s.hub.close()
 	})
+}
+
+// mountPath is the path under which the Site is mounted, as
+// http.StripPrefix leaves it: what the request's path had before the
+// path the Site sees ("/sandboxes/x1" for "/sandboxes/x1/api/v1/info"),
+// "" at the root. The pages use relative URLs; what the server writes
+// into a page (links to a message's parts) starts with it.
+func mountPath(r *http.Request) string {
+	full := r.URL.Path
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+		full = u.Path
+	}
+	if base, ok := strings.CutSuffix(full, r.URL.Path); ok {
+		return strings.TrimSuffix(base, "/")
+	}
+	return ""
 }
 
 // MaxWait is the longest a client may ask GET /api/messages/wait to wait

@@ -238,6 +238,47 @@ MAILPIT API
     memory, and in -dir or -mbox if asked). /view/{ID}.html serves the
     message's HTML in a sandbox (no scripts, an origin of its own).
 
+SANDBOXES
+    With -http, a test in any language can have a server of its own, one
+    request away, so that parallel tests never see each other's mail:
+
+        POST   /api/sandboxes                  make one; the JSON body (every field
+                                               optional) is its options, the answer
+                                               its id, SMTP address and base URL (201)
+        GET    /api/sandboxes                  every sandbox
+        GET    /api/sandboxes/{id}             one
+        DELETE /api/sandboxes/{id}             close it, and forget its mail (204)
+
+    A sandbox has its own SMTP port (on -addr's host; -sandbox-ports picks
+    them from a range), record, faults, refusals, transcripts and seed,
+    and everything above is served for it under its base URL
+    (http://HOST/sandboxes/{id}/api/..., .../api/v1/..., its web UI at
+    .../sandboxes/{id}/): point a Mailpit client's base URL there and it
+    sees that sandbox alone. Its options, as JSON:
+
+        ttl               "15m": it goes after this long without a request
+                          under its path or an SMTP connection (1s to 24h)
+        faults            ["rcpt *@bad.example reply 550", ...] as -fault
+        seed              a number, as -seed
+        users             {"name": "password"}, as -user
+        starttls, tls, require_tls, require_auth, auth_requires_tls,
+        reject_malformed, bulk_sender
+                          true, as the flags of those names (with TLS, the
+                          answer has the certificate to trust, PEM)
+        dkim_keys         [{"domain": ..., "selector": ..., "key": TXT or PEM}]
+        max_messages, max_store_bytes, max_transcripts, max_rejections
+                          its retention (default: the command's)
+
+    It takes the command's -domain, -banner, -max-size, -max-recipients,
+    timeouts and -tls-cert, and nothing else of its (no faults, users or
+    keys). Its messages are not printed, nor saved with -dir or -mbox; the
+    output says when a sandbox is made, deleted or expired. At most
+    -max-sandboxes at once (429 past it); all go when the command stops.
+
+        curl -s -X POST -d '{"ttl": "10m"}' localhost:8025/api/sandboxes
+        curl -s localhost:8025/sandboxes/ID/api/v1/messages
+        curl -s -X DELETE localhost:8025/api/sandboxes/ID
+
 EXAMPLES
     smtptest
         listen on 127.0.0.1:2525 and print what arrives
@@ -289,6 +330,8 @@ type config struct {
 	bulkSender               bool
 	dkimKeys                 dkimKeyFlag
 	checks                   *jsonview.Checks // made from bulkSender and dkimKeys
+	maxSandboxes             int
+	sandboxPorts             portRange
 }
 
 // stringsFlag collects a flag given several times.
@@ -348,6 +391,8 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.rejectMalformed, "reject-malformed", false, "refuse a message that is not well formed (a lint error, see LINT) with 550 5.7.1, as Gmail does")
 	fs.BoolVar(&c.bulkSender, "bulk-sender", false, "lint with the bulk-sender rules too (one-click unsubscribe, DKIM aligned with From: see LINT)")
 	fs.Var(&c.dkimKeys, "dkim-key", "verify DKIM signatures by `domain:selector:file` with the key in file: its DNS TXT record text, or a PEM public or private key (repeatable; see DKIM)")
+	fs.IntVar(&c.maxSandboxes, "max-sandboxes", 100, "with -http, make at most `n` sandboxes at once (POST /api/sandboxes; 429 past it; see SANDBOXES)")
+	fs.Var(&c.sandboxPorts, "sandbox-ports", "give sandboxes SMTP ports from `range` FIRST-LAST (to publish from a container; default: any free port)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, wait up to `duration` for messages in flight")
 }
 
@@ -571,8 +616,13 @@ func startAPI(c *config, srv *smtptest.Server, faults []smtptest.Fault, out *pri
 			return nil, "", err
 		}
 	}
-	api := newHTTPServer(site)
+	sb := newSandboxes(c, out, addr)
+	mux := http.NewServeMux()
+	mux.Handle("/", site)
+	sb.routes(mux)
+	api := newHTTPServer(mux)
 	api.RegisterOnShutdown(site.Close) // the UI's streams would hold Shutdown up
+	api.RegisterOnShutdown(sb.close)   // their servers and their streams
 	go api.Serve(ln)
 	return api, addr, nil
 }

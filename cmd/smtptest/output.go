@@ -328,6 +328,28 @@ func (p *printer) warnf(format string, args ...any) {
 	}
 }
 
+type sandboxEvent struct {
+	Event   string `json:"event"`
+	Time    string `json:"time"`
+	Action  string `json:"action"` // created, deleted, expired
+	ID      string `json:"id"`
+	SMTP    string `json:"smtp"`
+	BaseURL string `json:"base_url,omitempty"`
+}
+
+// sandbox says a sandbox was made or went.
+func (p *printer) sandbox(action, id, smtp, baseURL string) {
+	if p.quiet {
+		return
+	}
+	now := time.Now().Format(jsonview.TimeFormat)
+	line := fmt.Sprintf("%s sandbox %s %s (SMTP %s", now, id, action, smtp)
+	if baseURL != "" {
+		line += ", " + baseURL
+	}
+	p.emit(sandboxEvent{Event: "sandbox", Time: now, Action: action, ID: id, SMTP: smtp, BaseURL: baseURL}, line+")")
+}
+
 type errorEvent struct {
 	Event string `json:"event"`
 	Time  string `json:"time"`

@@ -2,15 +2,18 @@
 // rejections, transcripts and faults. Plain modules, no build step.
 import { getJSON, send, el, size, when, arrowTabs, busy } from "./api.js";
 import { showMessage, clearView, currentID } from "./view.js";
-import { loadRejections, addRejection, loadTranscripts, loadFaults, setupFaults } from "./panels.js";
+import { loadRejections, addRejection, loadTranscripts, loadFaults, setupFaults, loadSandboxes, setupSandboxes } from "./panels.js";
 
 const list = document.getElementById("list");
 const search = document.getElementById("search");
 let items = []; // the list shown, newest first
 let selected = null; // the id selected
 
-// Sections (Messages, Rejections, Transcripts, Faults) are tabs.
-const tabs = [...document.querySelectorAll("#sections [role=tab]")];
+// Sections (Messages, Rejections, Transcripts, Faults, Sandboxes) are
+// tabs; a hidden one (Sandboxes, where there are none to make) is skipped.
+const allTabs = [...document.querySelectorAll("#sections [role=tab]")];
+const visibleTabs = () => allTabs.filter((t) => !t.hidden);
+const tabs = allTabs;
 function showSection(tab) {
   for (const t of tabs) {
     const on = t === tab;
@@ -19,10 +22,11 @@ function showSection(tab) {
     document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
   }
   if (tab.id === "tab-transcripts") loadTranscripts();
+  if (tab.id === "tab-sandboxes") loadSandboxes();
 }
 for (const t of tabs) {
   t.addEventListener("click", () => showSection(t));
-  t.addEventListener("keydown", (e) => arrowTabs(e, tabs, showSection));
+  t.addEventListener("keydown", (e) => arrowTabs(e, visibleTabs(), showSection));
 }
 
 // The list.
@@ -79,7 +83,7 @@ async function reload() {
   busy(list, 1);
   const q = search.value.trim();
   try {
-    const got = await getJSON("/api/ui/messages" + (q ? "?query=" + encodeURIComponent(q) : ""));
+    const got = await getJSON("api/ui/messages" + (q ? "?query=" + encodeURIComponent(q) : ""));
     if (my !== loads) return; // a newer load is under way: its answer counts
     items = got;
     for (const ev of journal) ev();
@@ -117,11 +121,11 @@ async function select(id, open) {
 }
 
 async function deleteMessage(id) {
-  await send("DELETE", "/api/v1/messages", { IDs: [String(id)] });
+  await send("DELETE", "api/v1/messages", { IDs: [String(id)] });
 }
 
 document.getElementById("delete-all").addEventListener("click", async () => {
-  if (items.length && confirm(`Delete all ${items.length} message(s)?`)) await send("DELETE", "/api/v1/messages");
+  if (items.length && confirm(`Delete all ${items.length} message(s)?`)) await send("DELETE", "api/v1/messages");
 });
 
 // Keys: ↑ ↓ (or k j) move, Enter opens, Delete deletes, / searches.
@@ -153,7 +157,7 @@ document.getElementById("search-form").addEventListener("submit", (e) => { e.pre
 // Live: the server's event stream.
 function connect() {
   const live = document.getElementById("live");
-  const es = new EventSource("/api/ui/stream");
+  const es = new EventSource("api/ui/stream");
   let first = true;
   es.addEventListener("hello", () => {
     live.textContent = "live";
@@ -189,11 +193,15 @@ async function reloadAll() {
 }
 
 async function start() {
-  const s = await getJSON("/api/ui/server");
+  const s = await getJSON("api/ui/server");
   document.getElementById("server").textContent = `SMTP ${s.addr}`;
   document.getElementById("seed").textContent = s.seed;
   setupFaults();
   await reloadAll();
   connect();
+  if (await loadSandboxes()) {
+    document.getElementById("tab-sandboxes").hidden = false;
+    setupSandboxes();
+  }
 }
 start();

@@ -1,4 +1,4 @@
-// Rejections, transcripts and faults.
+// Rejections, transcripts, faults and sandboxes.
 import { getJSON, getText, send, el, when } from "./api.js";
 
 const rejections = document.getElementById("rejection-list");
@@ -25,7 +25,7 @@ let rejectionTimer;
 export async function loadRejections() {
   const my = ++rejectionLoads;
   rejectionsMeanwhile = false;
-  const all = await getJSON("/api/rejections");
+  const all = await getJSON("api/rejections");
   if (my !== rejectionLoads) return;
   rejections.replaceChildren(...all.reverse().map(rejectionRow));
   countRejections(all.length);
@@ -52,7 +52,7 @@ function newest(fetch, apply) {
   };
 }
 
-const fetchTranscripts = newest(() => getText("/api/transcript"), (text) => {
+const fetchTranscripts = newest(() => getText("api/transcript"), (text) => {
   document.getElementById("transcript").textContent = text;
 });
 let transcriptTimer;
@@ -64,10 +64,10 @@ export function loadTranscripts() {
 
 const faults = document.getElementById("fault-list");
 
-export const loadFaults = newest(() => getJSON("/api/faults"), (all) => {
+export const loadFaults = newest(() => getJSON("api/faults"), (all) => {
   faults.replaceChildren(...all.map((f) => el("li", {},
     el("code", {}, f.spec),
-    el("button", { type: "button", "aria-label": `Remove fault ${f.spec}`, onclick: () => send("DELETE", `/api/faults/${f.id}`) }, "Remove"))));
+    el("button", { type: "button", "aria-label": `Remove fault ${f.spec}`, onclick: () => send("DELETE", `api/faults/${f.id}`) }, "Remove"))));
   document.getElementById("fault-count").textContent = all.length || "";
 });
 
@@ -79,11 +79,50 @@ export function setupFaults() {
     e.preventDefault();
     error.textContent = "";
     try {
-      await send("POST", "/api/faults", spec.value);
+      await send("POST", "api/faults", spec.value);
       spec.value = "";
     } catch (err) {
       error.textContent = err.message; // the parser's own words
     }
   });
-  document.getElementById("clear-faults").addEventListener("click", () => send("DELETE", "/api/faults"));
+  document.getElementById("clear-faults").addEventListener("click", () => send("DELETE", "api/faults"));
+}
+
+// Sandboxes: cmd/smtptest's servers made on demand. The top level lists
+// them; a page served by a sandbox (or by a server without them) gets
+// 404 and shows no tab.
+const sandboxes = document.getElementById("sandbox-list");
+
+export async function loadSandboxes() {
+  let all;
+  try {
+    all = await getJSON("api/sandboxes");
+  } catch {
+    return false;
+  }
+  sandboxes.replaceChildren(...all.map((s) => el("tr", { "data-id": s.id },
+    el("td", {}, el("a", { href: `sandboxes/${s.id}/`, target: "_blank" }, s.id)),
+    el("td", {}, el("code", {}, s.smtp)),
+    el("td", {}, s.messages),
+    el("td", {}, when(s.expires)),
+    el("td", {}, el("button", { type: "button", "aria-label": `Delete sandbox ${s.id}`, onclick: async () => {
+      await send("DELETE", `api/sandboxes/${s.id}`);
+      loadSandboxes();
+    } }, "Delete")))));
+  document.getElementById("sandbox-count").textContent = all.length || "";
+  return true;
+}
+
+export function setupSandboxes() {
+  const error = document.getElementById("sandbox-error");
+  document.getElementById("new-sandbox").addEventListener("click", async () => {
+    error.textContent = "";
+    try {
+      await send("POST", "api/sandboxes", {});
+    } catch (err) {
+      error.textContent = err.message;
+    }
+    loadSandboxes();
+  });
+  document.getElementById("refresh-sandboxes").addEventListener("click", loadSandboxes);
 }

@@ -25,7 +25,7 @@ export async function showMessage(id, onDelete) {
   let m;
   busy(view, 1);
   try {
-    m = await getJSON(`/api/ui/messages/${id}`);
+    m = await getJSON(`api/ui/messages/${id}`);
   } catch (err) {
     if (my === openings) view.replaceChildren(el("p", { class: "error" }, String(err.message)));
     return;
@@ -63,7 +63,7 @@ export async function showMessage(id, onDelete) {
     el("dt", {}, "Received"), el("dd", {}, when(m.received), ` over conn ${m.conn}`, m.tls ? `, ${m.tls}` : "", m.auth_user ? `, as ${m.auth_user}` : ""),
     el("dt", {}, "Size"), el("dd", {}, size(m.size)));
   const actions = el("div", { class: "actions" },
-    el("a", { href: `/api/messages/${id}/raw`, download: `${id}.eml` }, "Download .eml"),
+    el("a", { href: `api/messages/${id}/raw`, download: `${id}.eml` }, "Download .eml"),
     el("button", { type: "button", id: "delete-message", onclick: () => onDelete(id) }, "Delete"));
   view.replaceChildren(el("h2", { id: "subject" }, m.subject || "(no subject)"), envelope, actions,
     el("div", { class: "tabs", role: "tablist", "aria-label": "Message" }, buttons), panel);
@@ -78,7 +78,7 @@ function header(m, name) {
 const tabs = {
   HTML(m, panel) {
     if (!m.has_html) { panel.append(el("p", { class: "empty" }, "This message has no HTML body.")); return; }
-    const src = `/api/ui/messages/${m.id}/render`;
+    const src = `api/ui/messages/${m.id}/render`;
     // No allow-scripts, no allow-same-origin: the mail's HTML runs
     // nothing and reaches nothing of this page. Its remote content is
     // blocked (by the frame's Content-Security-Policy) until asked for.
@@ -96,7 +96,7 @@ const tabs = {
     panel.append(el("table", { class: "grid" }, el("tbody", {}, rows)));
   },
   async Source(m, panel) {
-    const raw = await getText(`/api/messages/${m.id}/raw`);
+    const raw = await getText(`api/messages/${m.id}/raw`);
     const byLine = new Map();
     for (const p of m.problems) if (p.line) byLine.set(p.line, [...(byLine.get(p.line) || []), p]);
     const lines = raw.split("\n");
@@ -110,7 +110,7 @@ const tabs = {
   Attachments(m, panel) {
     if (!m.attachments.length) { panel.append(el("p", { class: "empty" }, "No attachments.")); return; }
     panel.append(el("table", { class: "grid", id: "attachments" }, el("tbody", {}, m.attachments.map((a, i) => el("tr", {},
-      el("td", {}, el("a", { href: `/api/messages/${m.id}/attachments/${i + 1}`, download: a.filename || `attachment-${i + 1}` }, a.filename || `(unnamed ${i + 1})`)),
+      el("td", {}, el("a", { href: `api/messages/${m.id}/attachments/${i + 1}`, download: a.filename || `attachment-${i + 1}` }, a.filename || `(unnamed ${i + 1})`)),
       el("td", {}, a.content_type), el("td", {}, size(a.size)), el("td", {}, a.disposition || ""))))));
   },
   Links(m, panel) {
@@ -121,7 +121,7 @@ const tabs = {
         result.textContent = "checking…";
         result.className = "result";
         try {
-          const r = JSON.parse(await send("POST", `/api/ui/messages/${m.id}/links/check`, { url }));
+          const r = JSON.parse(await send("POST", `api/ui/messages/${m.id}/links/check`, { url }));
           result.textContent = r.error ? r.error : r.text + (r.method === "GET" ? " (by GET: HEAD was refused)" : "");
           result.className = "result " + (r.error || r.status >= 400 ? "error" : "ok");
         } catch (err) {
@@ -134,7 +134,7 @@ const tabs = {
     }))));
   },
   async Transcript(m, panel) {
-    panel.append(el("pre", { class: "transcript", id: "message-transcript" }, await getText(`/api/ui/messages/${m.id}/transcript`)));
+    panel.append(el("pre", { class: "transcript", id: "message-transcript" }, await getText(`api/ui/messages/${m.id}/transcript`)));
   },
   Lint(m, panel) {
     if (!m.problems.length) { panel.append(el("p", { class: "ok" }, "No problems: the message is well formed.")); return; }

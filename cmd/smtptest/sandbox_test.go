@@ -1,0 +1,225 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/smtp"
+	"net/textproto"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// sandboxAnswer is what POST /api/sandboxes answers.
+type sandboxAnswer struct {
+	ID, SMTP, UI, TLS, Certificate, TTL string
+	BaseURL                             string `json:"base_url"`
+	SMTPPort                            int    `json:"smtp_port"`
+	Messages                            int
+}
+
+// do makes an HTTP request and returns the status and body.
+func do(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// newSandbox makes a sandbox with the JSON options body.
+func newSandbox(t *testing.T, p *proc, body string) sandboxAnswer {
+	t.Helper()
+	code, b := do(t, "POST", p.api+"/api/sandboxes", body)
+	var sb sandboxAnswer
+	if err := json.Unmarshal([]byte(b), &sb); code != http.StatusCreated || err != nil || sb.ID == "" {
+		t.Fatalf("POST /api/sandboxes %s: %d %s", body, code, b)
+	}
+	return sb
+}
+
+// TestSandboxesAreIsolated: two sandboxes made at once, with faults of
+// their own, each see their own mail, refusals and faults through their
+// base URL (both APIs), and nothing reaches the top level; deleting one
+// closes its SMTP port and its paths.
+func TestSandboxesAreIsolated(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0")
+	var a, b sandboxAnswer
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		a = newSandbox(t, p, `{"faults": ["rcpt *@bad.example reply 550 5.1.1 Not in A"], "ttl": "5m"}`)
+	})
+	wg.Go(func() { b = newSandbox(t, p, `{"faults": ["mail reply 451 4.3.0 B is busy"], "seed": 7}`) })
+	wg.Wait()
+	if a.ID == b.ID || a.SMTP == b.SMTP || a.BaseURL != p.api+"/sandboxes/"+a.ID || a.UI != a.BaseURL+"/" || a.TTL != "5m0s" {
+		t.Fatalf("sandboxes %+v and %+v", a, b)
+	}
+	if err := smtp.SendMail(a.SMTP, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	var tp *textproto.Error
+	if err := smtp.SendMail(a.SMTP, nil, "app@example.com", []string{"eve@bad.example"}, []byte(msg)); !errors.As(err, &tp) || tp.Code != 550 {
+		t.Errorf("A's fault: %v", err)
+	}
+	if err := smtp.SendMail(b.SMTP, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); !errors.As(err, &tp) || tp.Code != 451 {
+		t.Errorf("B's fault: %v", err)
+	}
+	for _, c := range []struct {
+		base, path, want, not string
+	}{
+		{a.BaseURL, "/api/v1/messages", `"messages_count": 1`, ""},
+		{a.BaseURL, "/api/messages", `"subject": "Hello"`, ""},
+		{a.BaseURL, "/api/rejections", "eve@bad.example", "B is busy"},
+		{a.BaseURL, "/api/faults", "Not in A", "B is busy"},
+		{b.BaseURL, "/api/v1/messages", `"messages_count": 0`, ""},
+		{b.BaseURL, "/api/rejections", "B is busy", "eve@bad.example"},
+		{b.BaseURL, "/api/faults", "B is busy", "Not in A"},
+		{b.BaseURL, "/api/ui/server", `"seed": "7"`, ""},
+		{p.api, "/api/v1/messages", `"messages_count": 0`, ""},
+		{p.api, "/api/rejections", "[]", ""},
+		{a.BaseURL, "/", `src="ui/app.js"`, ""},
+	} {
+		code, body := do(t, "GET", c.base+c.path, "")
+		if code != 200 || !strings.Contains(body, c.want) || (c.not != "" && strings.Contains(body, c.not)) {
+			t.Errorf("GET %s%s: %d %.300s; want %s", c.base, c.path, code, body, c.want)
+		}
+	}
+	code, body := do(t, "GET", p.api+"/api/sandboxes", "")
+	var list []sandboxAnswer
+	json.Unmarshal([]byte(body), &list)
+	if code != 200 || len(list) != 2 {
+		t.Fatalf("GET /api/sandboxes: %d %s", code, body)
+	}
+	for _, sb := range list {
+		if want := map[string]int{a.ID: 1, b.ID: 0}[sb.ID]; sb.Messages != want {
+			t.Errorf("sandbox %s lists %d messages; want %d", sb.ID, sb.Messages, want)
+		}
+	}
+
+	if code, _ := do(t, "DELETE", p.api+"/api/sandboxes/"+a.ID, ""); code != http.StatusNoContent {
+		t.Errorf("DELETE: %d", code)
+	}
+	if code, _ := do(t, "GET", a.BaseURL+"/api/v1/messages", ""); code != http.StatusNotFound {
+		t.Errorf("a deleted sandbox's API: %d", code)
+	}
+	if code, _ := do(t, "DELETE", p.api+"/api/sandboxes/"+a.ID, ""); code != http.StatusNotFound {
+		t.Errorf("deleted twice: %d", code)
+	}
+	if _, err := smtp.Dial(a.SMTP); err == nil {
+		t.Error("a deleted sandbox still takes connections")
+	}
+	for l := p.line(); !strings.Contains(l, "sandbox "+a.ID+" deleted"); l = p.line() { // the output says so
+	}
+	if code, _ := p.stop(syscall.SIGTERM); code != 0 { // B still open: closed with the command
+		t.Errorf("exit %d", code)
+	}
+}
+
+// TestSandboxRequests: what POST /api/sandboxes refuses, the cap, a page
+// of another site, and a sandbox's redirect to its UI.
+func TestSandboxRequests(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-max-sandboxes", "2", "-quiet")
+	for _, c := range []struct{ body, want string }{
+		{`{"tll": "5m"}`, "unknown field"},
+		{`{"ttl": "5 minutes"}`, "ttl"},
+		{`{"ttl": "100h"}`, "ttl"},
+		{`{"faults": ["rcpt reply 250"]}`, "faults"},
+		{`{"starttls": true, "tls": true}`, "one or the other"},
+		{`{"require_auth": true}`, "-require-auth needs at least one -user"},
+		{`{"dkim_keys": [{"domain": "example.com", "selector": "s", "key": "nope"}]}`, "dkim_keys example.com:s"},
+		{`{"max_messages": -1}`, "max_messages"},
+		{`[1, 2]`, "the sandbox's options"},
+	} {
+		if code, body := do(t, "POST", p.api+"/api/sandboxes", c.body); code != http.StatusBadRequest || !strings.Contains(body, c.want) {
+			t.Errorf("POST %s: %d %s; want 400 saying %q", c.body, code, body, c.want)
+		}
+	}
+	newSandbox(t, p, "")
+	sb := newSandbox(t, p, `{}`)
+	if code, body := do(t, "POST", p.api+"/api/sandboxes", `{}`); code != http.StatusTooManyRequests || !strings.Contains(body, "-max-sandboxes") {
+		t.Errorf("past the cap: %d %s", code, body)
+	}
+	if code, _ := do(t, "GET", p.api+"/api/sandboxes/nope", ""); code != http.StatusNotFound {
+		t.Errorf("GET an unknown sandbox: %d", code)
+	}
+	// Another site's page may not make sandboxes, nor name the server by
+	// a name of its own (DNS rebinding).
+	req, _ := http.NewRequest("POST", p.api+"/api/sandboxes", strings.NewReader("{}"))
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a cross-site POST: %v %v", resp, err)
+	}
+	req, _ = http.NewRequest("GET", sb.BaseURL+"/api/v1/messages", nil)
+	req.Host = "evil.example"
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a sandbox's API under another Host: %v %v", resp, err)
+	}
+	// Its base URL without the slash goes to its UI.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := client.Get(sb.BaseURL); err != nil || resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/sandboxes/"+sb.ID+"/" {
+		t.Errorf("GET %s: %v %v", sb.BaseURL, resp, err)
+	}
+}
+
+// TestSandboxExpires: a sandbox nobody uses goes after its TTL, and the
+// output says so; one in use stays.
+func TestSandboxExpires(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0")
+	sb := newSandbox(t, p, `{"ttl": "1s"}`)
+	for l := p.line(); !strings.Contains(l, "sandbox "+sb.ID+" expired"); l = p.line() {
+		if !strings.Contains(l, "sandbox "+sb.ID+" created") {
+			t.Errorf("line %q", l)
+		}
+	}
+	if code, _ := do(t, "GET", sb.BaseURL+"/api/v1/info", ""); code != http.StatusNotFound {
+		t.Errorf("an expired sandbox answers: %d", code)
+	}
+}
+
+// TestSandboxTLS: a sandbox with STARTTLS gives the certificate to
+// trust; users of its own authenticate there and nowhere else.
+func TestSandboxTLS(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-quiet")
+	sb := newSandbox(t, p, `{"starttls": true, "users": {"app": "secret"}, "require_auth": true}`)
+	if sb.TLS != "starttls" || !strings.Contains(sb.Certificate, "BEGIN CERTIFICATE") {
+		t.Fatalf("sandbox %+v", sb)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(sb.Certificate))
+	c, err := smtp.Dial(sb.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.StartTLS(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}); err != nil {
+		t.Fatalf("STARTTLS with the sandbox's certificate: %v", err)
+	}
+	if err := c.Auth(smtp.PlainAuth("", "app", "secret", "127.0.0.1")); err != nil {
+		t.Fatalf("AUTH: %v", err)
+	}
+	if err := sendOn(c, "app@example.com", []string{"ann@example.org"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	// The top level has no users: AUTH there is not offered.
+	top, err := smtp.Dial(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer top.Close()
+	if ok, _ := top.Extension("AUTH"); ok {
+		t.Error("the sandbox's users reach the top level")
+	}
+}
