@@ -16,6 +16,20 @@ import (
 // the client installed from the lock file (npm ci in interop/mailpit),
 // which .ci/run does.
 func TestMailpitClient(t *testing.T) {
+	runMailpitClient(t, "client.test.mjs")
+}
+
+// TestMailpitClientSandboxes runs interop/mailpit/sandboxes.test.mjs:
+// two sandboxes made through the API and driven at once by npm
+// mailpit-api pointed at their base URLs; neither sees the other's mail,
+// faults or refusals.
+func TestMailpitClientSandboxes(t *testing.T) {
+	runMailpitClient(t, "sandboxes.test.mjs")
+}
+
+// runMailpitClient runs the script in interop/mailpit against a new
+// built cmd/smtptest.
+func runMailpitClient(t *testing.T, script string) {
 	node := program(t, "node", "nodejs")
 	if _, err := os.Stat("mailpit/node_modules/mailpit-api/package.json"); err != nil {
 		t.Fatalf("the npm client is not installed: run npm ci in interop/mailpit (.ci/run does): %v", err)
@@ -46,15 +60,15 @@ func TestMailpitClient(t *testing.T) {
 	}
 	api := strings.Fields(ready[i+len("HTTP API on "):])[0]
 
-	cmd := exec.CommandContext(ctx, node, "client.test.mjs")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = "mailpit"
 	cmd.Env = append(os.Environ(), "MAILPIT_URL="+api, "SMTP_ADDR="+f[3])
 	b, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("node client.test.mjs: %v\n%s", err, b)
+		t.Fatalf("node %s: %v\n%s", script, err, b)
 	}
 	if !strings.HasPrefix(string(b), "ok: ") {
-		t.Errorf("node client.test.mjs: %s", b)
+		t.Errorf("node %s: %s", script, b)
 	}
 	t.Logf("%s", b)
 }
