@@ -561,7 +561,7 @@ func brokenWords(sel string) string {
 
 // TestSandboxesTab: the top-level UI lists cmd/smtptest's sandboxes and
 // makes and deletes them; a sandbox's own UI, under its base URL, shows
-// its mail alone and no sandboxes.
+// its mail alone (with its tags) and no sandboxes.
 func TestSandboxesTab(t *testing.T) {
 	srv := startServer(t)
 	web := proxyTo(t, srv.http)
@@ -575,7 +575,7 @@ func TestSandboxesTab(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || sb.ID == "" {
 		t.Fatalf("POST /api/sandboxes: %d %+v", resp.StatusCode, sb)
 	}
-	msg := "From: app@example.com\r\nTo: ann@example.org\r\nSubject: In the sandbox\r\n\r\nHi.\r\n"
+	msg := "From: app@example.com\r\nTo: ann+signup@example.org\r\nX-Tags: Sandboxed\r\nSubject: In the sandbox\r\n\r\nHi.\r\n"
 	if err := smtp.SendMail(sb.SMTP, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
@@ -591,7 +591,8 @@ func TestSandboxesTab(t *testing.T) {
 	b.do(t, chromedp.Click(chromedp.CSS(`#sandbox-list tr:last-child button`)), waitCount("#sandbox-list tr", 1))
 
 	b.do(t, chromedp.Navigate(web.URL+"/sandboxes/"+sb.ID+"/"), waitText("#live", "live"), waitCount("#list li", 1),
-		waitText("#list", "In the sandbox"), chromedp.Click(chromedp.CSS("#list li")), waitText("#view", "In the sandbox"))
+		waitText("#list", "In the sandbox"), waitCount("#list .tag", 2), waitText("#list", "Sandboxed"), waitText("#list", "signup"), // Mailpit's tags
+		chromedp.Click(chromedp.CSS("#list li")), waitText("#view", "In the sandbox"))
 	if !eval[bool](t, b, `document.getElementById("tab-sandboxes").hidden`) {
 		t.Error("a sandbox's UI shows a Sandboxes tab")
 	}

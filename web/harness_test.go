@@ -88,3 +88,20 @@ func sendOn(c *smtp.Client, from string, to []string, msg string) error {
 
 // msg is a short message, as the tests send it.
 const msg = "From: app@example.com\r\nTo: ann@example.org\r\nSubject: Hello\r\n\r\nHi Ann.\r\nFrom the app.\r\n"
+
+// sendAuth is send with AUTH PLAIN as user.
+func (p *proc) sendAuth(user, pass, from string, to []string, msg string) error {
+	c, err := smtp.Dial(p.addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Auth(smtp.PlainAuth("", user, pass, "127.0.0.1")); err != nil {
+		return err
+	}
+	err = sendOn(c, from, to, msg)
+	if qerr := c.Quit(); err == nil {
+		err = qerr
+	}
+	return err
+}

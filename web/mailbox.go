@@ -34,6 +34,7 @@ type mailbox struct {
 	srv     *smtptest.Server
 	checks  *jsonview.Checks
 	hub     *hub // told of deletions
+	tagging Tagging
 	started time.Time
 
 	// limit is the server's -max-store-bytes (0: none). What the mailbox
@@ -45,20 +46,25 @@ type mailbox struct {
 	mu      sync.Mutex     // guards the fields below
 	read    map[int]uint64 // the messages read, with the epoch each was marked in
 	entries map[int]*entry
-	bytes   int64  // the cost of the entries
-	order   []int  // the IDs of the entries, oldest first (some may be gone)
-	deleted int    // messages deleted through the API
-	evicted int    // messages deleted to stay within limit
-	epoch   uint64 // advanced by each snapshot taken for pruning
-	pruneAt int    // prune when read or entries hold more than this
+	// tagged are the tags set through the API (by message), in place of
+	// those the message arrived with; spelling is how each tag is
+	// written, by its lower case (the first spelling seen).
+	tagged   map[int]taggedAt
+	spelling map[string]string
+	bytes    int64  // the cost of the entries
+	order    []int  // the IDs of the entries, oldest first (some may be gone)
+	deleted  int    // messages deleted through the API
+	evicted  int    // messages deleted to stay within limit
+	epoch    uint64 // advanced by each snapshot taken for pruning
+	pruneAt  int    // prune when read or entries hold more than this
 }
 
 // minPrune is the least pruneAt: small mailboxes are never pruned.
 const minPrune = 256
 
-func newMailbox(srv *smtptest.Server, ch *jsonview.Checks, h *hub) *mailbox {
-	return &mailbox{srv: srv, checks: ch, hub: h, started: time.Now(), limit: srv.Config().RetainMessageBytes,
-		read: map[int]uint64{}, entries: map[int]*entry{}, pruneAt: minPrune}
+func newMailbox(srv *smtptest.Server, ch *jsonview.Checks, h *hub, tg Tagging) *mailbox {
+	return &mailbox{srv: srv, checks: ch, hub: h, tagging: tg, started: time.Now(), limit: srv.Config().RetainMessageBytes,
+		read: map[int]uint64{}, entries: map[int]*entry{}, tagged: map[int]taggedAt{}, spelling: map[string]string{}, pruneAt: minPrune}
 }
 
 // entry is one message as Mailpit lists and searches it.
@@ -67,14 +73,17 @@ type entry struct {
 	search           searchable // read is filled in per request
 	problems, errors int        // lint problems (for the web UI), and how many are errors
 	dkim             string     // "" unsigned, "verified" (a signature verified), "failed"
+	tags             []string   // what it arrived with (see Tagging); the API may set others
 	epoch            uint64     // the mailbox's epoch when it was made
 	cost             int64      // about the bytes it takes
 }
 
-// item is an entry with its read status at the time of the request.
+// item is an entry with its read status and tags at the time of the
+// request.
 type item struct {
 	*entry
 	read bool
+	tags []string
 }
 
 // list returns the messages kept, newest first, and prunes the rest.
@@ -93,7 +102,9 @@ func (mb *mailbox) list() []item {
 	defer mb.mu.Unlock()
 	mb.pruneLocked(epoch, kept)
 	for i := range out {
-		_, out[i].read = mb.read[out[i].summary.id]
+		id := out[i].summary.id
+		_, out[i].read = mb.read[id]
+		out[i].tags = mb.tagsOfLocked(id, out[i].entry)
 	}
 	return out
 }
@@ -131,7 +142,7 @@ func (mb *mailbox) entryOnly(id int) (e *entry, ok, full bool) {
 	if !found {
 		return nil, false, false
 	}
-	e = newEntry(m, mb.checks)
+	e = newEntry(m, mb.checks, mb.tagging)
 	mb.mu.Lock()
 	if old, ok := mb.entries[id]; ok { // made meanwhile by another request
 		mb.mu.Unlock()
@@ -192,6 +203,7 @@ func (mb *mailbox) dropLocked(id int) {
 		delete(mb.entries, id)
 	}
 	delete(mb.read, id)
+	delete(mb.tagged, id)
 }
 
 // forget forgets what the mailbox keeps of message id, which the record
@@ -229,7 +241,27 @@ func (mb *mailbox) pruneLocked(epoch uint64, kept map[int]bool) {
 			delete(mb.read, id)
 		}
 	}
-	mb.pruneAt = max(minPrune, 2*max(len(mb.entries), len(mb.read)))
+	inUse := map[string]bool{}
+	for id, set := range mb.tagged {
+		if !kept[id] && set.epoch < epoch {
+			delete(mb.tagged, id)
+			continue
+		}
+		for _, t := range set.tags {
+			inUse[strings.ToLower(t)] = true
+		}
+	}
+	for _, e := range mb.entries {
+		for _, t := range e.tags {
+			inUse[strings.ToLower(t)] = true
+		}
+	}
+	for k := range mb.spelling {
+		if !inUse[k] {
+			delete(mb.spelling, k) // a tag no message has: the next to use it spells it
+		}
+	}
+	mb.pruneAt = max(minPrune, 2*max(len(mb.entries), len(mb.read), len(mb.tagged)))
 }
 
 // item returns message id as a list shows it.
@@ -241,7 +273,7 @@ func (mb *mailbox) item(id int) (item, bool) {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	_, read := mb.read[id]
-	return item{entry: e, read: read}, true
+	return item{entry: e, read: read, tags: mb.tagsOfLocked(id, e)}, true
 }
 
 // search returns the messages q selects, newest first.
@@ -252,7 +284,7 @@ func filter(items []item, q query) []item {
 	out := []item{}
 	for _, it := range items {
 		s := it.search
-		s.read = it.read
+		s.read, s.tags = it.read, it.tags
 		if q.matches(&s) {
 			out = append(out, it)
 		}
@@ -427,7 +459,7 @@ func bodies(m *smtptest.Message) (text, htmlBody string, attachments, inline []m
 
 // newEntry makes the Mailpit summary and search fields of m, and what
 // the web UI's list shows of its lint and DKIM results.
-func newEntry(m *smtptest.Message, ch *jsonview.Checks) *entry {
+func newEntry(m *smtptest.Message, ch *jsonview.Checks, tg Tagging) *entry {
 	f := readHeader(m)
 	text, htmlBody, attachments, inline, _ := bodies(m)
 	e := &entry{
@@ -472,6 +504,7 @@ func newEntry(m *smtptest.Message, ch *jsonview.Checks) *entry {
 		subject: strings.ToLower(f.subject), messageID: strings.ToLower(f.messageID), text: cleanString(st.String()),
 		attachments: len(attachments), inline: len(inline), received: m.Received, size: len(m.Data),
 	}
+	e.tags = autoTags(m, f, tg)
 	e.cost = entryCost(e)
 	return e
 }

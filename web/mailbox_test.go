@@ -30,7 +30,7 @@ func TestMailboxStaysBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil, Tagging{})
 	c, err := smtp.Dial(srv.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestMailboxPrunesOnlyWhatASnapshotProvesGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil, Tagging{})
 	send := func() int {
 		t.Helper()
 		if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: x\r\n\r\nx\r\n")); err != nil {
@@ -134,7 +134,7 @@ func BenchmarkNewEntry(b *testing.B) {
 	ch := jsonview.NewChecks(false, nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		newEntry(m, ch)
+		newEntry(m, ch, Tagging{})
 	}
 }
 
@@ -151,7 +151,7 @@ func TestMailboxCountsAgainstStoreBytes(t *testing.T) {
 	}
 	defer srv.Close()
 	events := newHub()
-	mb := newMailbox(srv, jsonview.NewChecks(false, nil), events)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), events, Tagging{})
 	h := newAPI(srv, mb, newFaultSet(srv), jsonview.NewChecks(false, nil), newHostGuard("127.0.0.1:8025"), events)
 	c, err := smtp.Dial(srv.Addr())
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,7 +160,11 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 			return
 		}
 		mb.setRead([]int{m.ID}, true) // as Mailpit: reading a message marks it read
-		writeJSON(w, http.StatusOK, mpDetail(m))
+		d := mpDetail(m)
+		if it, ok := mb.item(m.ID); ok {
+			d.Tags = it.tags
+		}
+		writeJSON(w, http.StatusOK, d)
 	})
 	mux.HandleFunc("GET /api/v1/message/{id}/headers", func(w http.ResponseWriter, r *http.Request) {
 		m, ok := mpMessageOf(w, r, mb, r.PathValue("id"))
@@ -217,7 +222,39 @@ func mailpitRoutes(mux *http.ServeMux, srv *smtptest.Server, mb *mailbox, faults
 		writeJSON(w, http.StatusOK, mpInfoOf(srv, mb))
 	})
 	mux.HandleFunc("GET /api/v1/tags", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, []string{})
+		names, _ := mb.allTags()
+		writeJSON(w, http.StatusOK, names)
+	})
+	mux.HandleFunc("PUT /api/v1/tags", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Tags []string
+			IDs  []string
+		}
+		if err := decodeJSON(w, r, &body); err != nil {
+			mpError(w, err.Error())
+			return
+		}
+		mb.setTags(numbers(body.IDs), body.Tags)
+		mpOK(w)
+	})
+	mux.HandleFunc("PUT /api/v1/tags/{tag}", func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Name string }
+		if err := decodeJSON(w, r, &body); err != nil {
+			mpError(w, err.Error())
+			return
+		}
+		if err := mb.renameTag(r.PathValue("tag"), body.Name); err != nil {
+			mpError(w, err.Error())
+			return
+		}
+		mpOK(w)
+	})
+	mux.HandleFunc("DELETE /api/v1/tags/{tag}", func(w http.ResponseWriter, r *http.Request) {
+		if err := mb.deleteTag(r.PathValue("tag")); err != nil {
+			mpError(w, err.Error())
+			return
+		}
+		mpOK(w)
 	})
 	mux.HandleFunc("GET /api/v1/chaos", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, faults.chaos())
@@ -279,6 +316,21 @@ const maxJSONBody = 1 << 20
 
 // decodeJSON reads the request's JSON body into v; a body over
 // maxJSONBody is an *http.MaxBytesError.
+// tagNames are the tags of items, sorted (a Mailpit list's "tags": every
+// tag in use).
+func tagNames(items []item) []string {
+	out := []string{}
+	for _, it := range items {
+		for _, t := range it.tags {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	sortTags(out)
+	return out
+}
+
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody)).Decode(v)
 }
@@ -304,7 +356,7 @@ func mpPage(w http.ResponseWriter, r *http.Request, all, matched []item) {
 			matched = kept
 		}
 	}
-	res := mpList{Tags: []string{}, Messages: []mpSummary{}, Start: start, Total: len(all), MessagesCount: len(matched)}
+	res := mpList{Tags: tagNames(all), Messages: []mpSummary{}, Start: start, Total: len(all), MessagesCount: len(matched)}
 	for _, it := range all {
 		if !it.read {
 			res.Unread++
@@ -321,7 +373,7 @@ func mpPage(w http.ResponseWriter, r *http.Request, all, matched []item) {
 	}
 	for _, it := range page {
 		s := it.summary
-		s.Read = it.read
+		s.Read, s.Tags = it.read, it.tags
 		res.Messages = append(res.Messages, s)
 	}
 	res.Count = len(res.Messages)
@@ -519,6 +571,9 @@ func mpInfoOf(srv *smtptest.Server, mb *mailbox) mpInfo {
 			info.Unread++
 		}
 		info.DatabaseSize += int64(it.summary.Size)
+		for _, t := range it.tags {
+			info.Tags[t]++
+		}
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

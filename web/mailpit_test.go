@@ -1,11 +1,8 @@
 package web
 
 import (
-	"github.com/smtptest/smtptest"
-
 	"encoding/json"
 	"fmt"
-	"github.com/smtptest/smtptest/internal/jsonview"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -15,10 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/internal/growth"
+	"github.com/smtptest/smtptest/internal/jsonview"
 )
 
-// The Mailpit API v1, against the built binary.
+// The Mailpit API v1, served by a Site on loopback.
 
 const (
 	mpWelcome = "From: Ann <ann@example.com>\r\nTo: Bob <bob@example.org>\r\nCc: carol@example.net\r\nSubject: Welcome, Bob\r\n" +

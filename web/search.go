@@ -18,7 +18,7 @@ import (
 //
 //	to: from: cc: bcc: reply-to: addressed:  part of an address or name
 //	subject: message-id:                     part of the field
-//	tag:                                     a tag (smtptest has none)
+//	tag:                                     a tag (without case)
 //	is:read is:unread is:tagged              read status
 //	has:attachment has:inline                attachments, inline parts
 //	before: after:                           the time received (a date, or a date and time)
@@ -47,6 +47,7 @@ type searchable struct {
 	subject, messageID         string
 	text                       string // the search text, cleaned
 	read                       bool
+	tags                       []string // the message's tags at the time of the request
 	attachments, inline        int
 	received                   time.Time
 	size                       int
@@ -179,7 +180,7 @@ func (t term) match(m *searchable) bool {
 	case "message-id":
 		return strings.Contains(m.messageID, t.value)
 	case "tag":
-		return false // no tags
+		return slices.ContainsFunc(m.tags, func(tag string) bool { return strings.EqualFold(tag, t.value) })
 	case "is":
 		switch t.value {
 		case "read":
@@ -187,7 +188,7 @@ func (t term) match(m *searchable) bool {
 		case "unread":
 			return !m.read
 		}
-		return false // is:tagged
+		return len(m.tags) > 0 // is:tagged
 	case "has":
 		if t.value == "inline" {
 			return m.inline > 0

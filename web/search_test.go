@@ -195,7 +195,7 @@ func TestQueryWaitMatchesEachMessageOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil)
+	mb := newMailbox(srv, jsonview.NewChecks(false, nil), nil, Tagging{})
 	send := func(subject string) {
 		t.Helper()
 		if err := smtp.SendMail(srv.Addr(), nil, "a@example.com", []string{"b@example.org"}, []byte("Subject: "+subject+"\r\n\r\nx\r\n")); err != nil {

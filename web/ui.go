@@ -51,12 +51,13 @@ type uiItem struct {
 	Errors      int       `json:"errors"`   // of which errors
 	DKIM        string    `json:"dkim"`     // "", "verified", "failed"
 	Read        bool      `json:"read"`
+	Tags        []string  `json:"tags,omitempty"`
 }
 
 func (it item) ui() uiItem {
 	s := it.summary
 	u := uiItem{ID: s.id, Subject: s.Subject, Received: s.Created, Size: s.Size, Attachments: s.Attachments,
-		Problems: it.problems, Errors: it.errors, DKIM: it.dkim, Read: it.read}
+		Problems: it.problems, Errors: it.errors, DKIM: it.dkim, Read: it.read, Tags: it.tags}
 	u.From = s.From.Address
 	if s.From.Name != "" {
 		u.From = s.From.Name + " <" + s.From.Address + ">"

@@ -40,6 +40,11 @@ type Options struct {
 	// DKIMKeys verify the messages' DKIM signatures (never DNS), as
 	// cmd/smtptest -dkim-key; lint's DKIM rules use them too.
 	DKIMKeys []*dkimtest.Key
+
+	// Tags says which tags messages get when they arrive (Mailpit's
+	// rules; the zero value is Mailpit's default). Clients change them
+	// through Mailpit's tag API.
+	Tags Tagging
 }
 
 // A Site is the web side of one server, made by [Handler]: an
@@ -73,7 +78,7 @@ func Handler(srv *smtptest.Server, opts *Options) *Site {
 	}
 	ch := jsonview.NewChecks(opts.BulkSender, opts.DKIMKeys)
 	s := &Site{srv: srv, hub: newHub(), faults: newFaultSet(srv)}
-	mb := newMailbox(srv, ch, s.hub)
+	mb := newMailbox(srv, ch, s.hub, opts.Tags)
 	s.handler = newAPI(srv, mb, s.faults, ch, newHostGuard(opts.Addr), s.hub)
 	s.stop = follow.Events(srv, func(ev any) { s.hub.event(ev.(smtptest.Event)) })
 	return s

@@ -217,13 +217,26 @@ MAILPIT API
                                                "latest" (?query= for the latest match)
         GET    /api/v1/message/{ID}/headers    GET /api/v1/message/{ID}/raw
         GET    /api/v1/message/{ID}/part/{PartID}
-        GET    /api/v1/info                    GET /api/v1/tags (always [])
+        GET    /api/v1/info
+        GET    /api/v1/tags                    every tag in use
+        PUT    /api/v1/tags                    {"IDs":[...],"Tags":[...]}: set those messages' tags
+        PUT    /api/v1/tags/{tag}              {"Name":"new"}: rename it
+        DELETE /api/v1/tags/{tag}              take it off every message
         GET    /api/v1/chaos                   PUT /api/v1/chaos
         GET    /view/{ID}.html, /view/{ID}.txt GET /livez, /readyz
 
+    Tags are Mailpit's: a message arriving gets those of its X-Tags field
+    ("a, b"), of the plus-addresses in its From, To, Cc and envelope
+    recipients (ann+signup@example.org: signup), and with -tags-username
+    its AUTH user; -tags-disable x-tags,plus-addresses turns the first two
+    off. A tag holds letters, digits, "-", " ", "_", "." and "@" (others
+    become spaces), at most 100 bytes, and is one tag whatever its case
+    (the first spelling stays). They show in the lists, the web UI, tag:
+    and is:tagged, and /api/v1/info.
+
     IDs are those of the console and /api ("1", "2", ...). The search
     syntax is Mailpit's: to: from: cc: bcc: reply-to: addressed: subject:
-    message-id: tag: is:read is:unread has:attachment has:inline before:
+    message-id: tag: is:read is:unread is:tagged has:attachment has:inline before:
     after: larger: smaller:, "quoted phrases", free text; - or ! negates.
     A search has at most 32 terms and 4 KiB (400 beyond). Unlike Mailpit,
     a DELETE or a read-status change by a search that selects by nothing
@@ -233,7 +246,7 @@ MAILPIT API
     AUTH; ErrorCode, Probability 0-100) are faults like the others: they
     show in /api/faults, -seed replays them, and GET /api/v1/chaos reports
     the faults in force as triggers. What Mailpit has and this does not:
-    POP3, relaying, sending through the API, tags, the HTML and link
+    POP3, relaying, sending through the API, tag filters (--tags), the HTML and link
     checks, SpamAssassin, thumbnails, the SQLite database (messages are in
     memory, and in -dir or -mbox if asked). /view/{ID}.html serves the
     message's HTML in a sandbox (no scripts, an origin of its own).
@@ -266,6 +279,8 @@ SANDBOXES
                           true, as the flags of those names (with TLS, the
                           answer has the certificate to trust, PEM)
         dkim_keys         [{"domain": ..., "selector": ..., "key": TXT or PEM}]
+        tags_disable      ["x-tags", "plus-addresses"], as -tags-disable
+        tags_username     true, as -tags-username
         max_messages, max_store_bytes, max_transcripts, max_rejections
                           its retention (default: the command's)
 
@@ -332,6 +347,7 @@ type config struct {
 	checks                   *jsonview.Checks // made from bulkSender and dkimKeys
 	maxSandboxes             int
 	sandboxPorts             portRange
+	tags                     web.Tagging // -tags-disable, -tags-username
 }
 
 // stringsFlag collects a flag given several times.
@@ -391,6 +407,10 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.rejectMalformed, "reject-malformed", false, "refuse a message that is not well formed (a lint error, see LINT) with 550 5.7.1, as Gmail does")
 	fs.BoolVar(&c.bulkSender, "bulk-sender", false, "lint with the bulk-sender rules too (one-click unsubscribe, DKIM aligned with From: see LINT)")
 	fs.Var(&c.dkimKeys, "dkim-key", "verify DKIM signatures by `domain:selector:file` with the key in file: its DNS TXT record text, or a PEM public or private key (repeatable; see DKIM)")
+	fs.Func("tags-disable", "with -http, tag messages from neither of `list`: x-tags (the X-Tags field), plus-addresses (ann+tag@example.org), comma-separated, as Mailpit's flag", func(v string) error {
+		return setTagsDisable(&c.tags, v)
+	})
+	fs.BoolVar(&c.tags.Username, "tags-username", false, "with -http, tag each message with its SMTP AUTH user, as Mailpit's flag")
 	fs.IntVar(&c.maxSandboxes, "max-sandboxes", 100, "with -http, make at most `n` sandboxes at once (POST /api/sandboxes; 429 past it; see SANDBOXES)")
 	fs.Var(&c.sandboxPorts, "sandbox-ports", "give sandboxes SMTP ports from `range` FIRST-LAST (to publish from a container; default: any free port)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, wait up to `duration` for messages in flight")
@@ -609,7 +629,7 @@ func startAPI(c *config, srv *smtptest.Server, faults []smtptest.Fault, out *pri
 	}
 	addr := ln.Addr().String()
 	warnIfReachable(out, "-http", addr)
-	site := web.Handler(srv, &web.Options{Addr: addr, BulkSender: c.bulkSender, DKIMKeys: c.dkimKeys})
+	site := web.Handler(srv, &web.Options{Addr: addr, BulkSender: c.bulkSender, DKIMKeys: c.dkimKeys, Tags: c.tags})
 	for _, spec := range c.faults {
 		if err := site.AddFault(spec); err != nil { // parseAll read them, and allowed no more than fit
 			ln.Close()
@@ -715,4 +735,20 @@ func loadCertificate(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}}, nil
+}
+
+// setTagsDisable reads -tags-disable: what not to tag messages from.
+func setTagsDisable(t *web.Tagging, v string) error {
+	for _, w := range strings.Split(strings.ToLower(v), ",") {
+		switch strings.TrimSpace(w) {
+		case "x-tags", "xtags":
+			t.NoXTags = true
+		case "plus-addresses", "plus-addressing":
+			t.NoPlusAddresses = true
+		case "":
+		default:
+			return fmt.Errorf("%q: want x-tags or plus-addresses", strings.TrimSpace(w))
+		}
+	}
+	return nil
 }

@@ -89,10 +89,12 @@ type sandboxRequest struct {
 		Selector string `json:"selector"`
 		Key      string `json:"key"` // the DNS TXT record's text, or a PEM public or private key
 	} `json:"dkim_keys"`
-	MaxMessages    *int   `json:"max_messages"`
-	MaxStoreBytes  *int64 `json:"max_store_bytes"`
-	MaxTranscripts *int   `json:"max_transcripts"`
-	MaxRejections  *int   `json:"max_rejections"`
+	TagsDisable    []string `json:"tags_disable"` // "x-tags", "plus-addresses", as -tags-disable
+	TagsUsername   bool     `json:"tags_username"`
+	MaxMessages    *int     `json:"max_messages"`
+	MaxStoreBytes  *int64   `json:"max_store_bytes"`
+	MaxTranscripts *int     `json:"max_transcripts"`
+	MaxRejections  *int     `json:"max_rejections"`
 }
 
 // sandboxJSON is what the API says of a sandbox.
@@ -230,7 +232,7 @@ func (sb *sandboxes) start(sc *config, req sandboxRequest, ttl time.Duration) (*
 		return nil, err
 	}
 	s.srv = srv
-	s.site = web.Handler(srv, &web.Options{Addr: sb.top, BulkSender: sc.bulkSender, DKIMKeys: sc.dkimKeys})
+	s.site = web.Handler(srv, &web.Options{Addr: sb.top, BulkSender: sc.bulkSender, DKIMKeys: sc.dkimKeys, Tags: sc.tags})
 	for _, spec := range req.Faults {
 		s.site.AddFault(spec) // sandboxConfig parsed them, and allowed no more than fit
 	}
@@ -376,6 +378,10 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 	}
 	if sc.requireTLS {
 		sc.startTLS = true // as -require-tls implies -starttls
+	}
+	sc.tags.Username = req.TagsUsername
+	if err := setTagsDisable(&sc.tags, strings.Join(req.TagsDisable, ",")); err != nil {
+		return nil, 0, fmt.Errorf("tags_disable: %v", err)
 	}
 	if req.Seed != nil {
 		sc.seed, sc.seedSet = *req.Seed, true

@@ -97,7 +97,19 @@ await step("all read", async () => {
   await mailpit.setReadStatus({ Read: true });
   assert.equal((await mailpit.listMessages()).unread, 0);
 });
-await step("tags", async () => assert.deepEqual(await mailpit.getTags(), []));
+await step("tags", async () => {
+  assert.deepEqual(await mailpit.getTags(), []);
+  await mailpit.setTags({ IDs: [welcomeID], Tags: ["Signup", "urgent"] });
+  assert.deepEqual(await mailpit.getTags(), ["Signup", "urgent"]);
+  assert.deepEqual((await mailpit.searchMessages({ query: "tag:signup" })).messages.map((m) => m.ID), [welcomeID]);
+  assert.deepEqual((await mailpit.getMessageSummary(welcomeID)).Tags, ["Signup", "urgent"]);
+  await mailpit.renameTag("Signup", "Welcome");
+  await mailpit.deleteTag("urgent");
+  assert.deepEqual((await mailpit.listMessages()).messages.find((m) => m.ID === welcomeID).Tags, ["Welcome"]);
+  await assert.rejects(mailpit.deleteTag("nope"), /400/);
+  await mailpit.setTags({ IDs: [welcomeID] });
+  assert.deepEqual(await mailpit.getTags(), []);
+});
 
 // Chaos: a Recipient trigger at 100% refuses the next RCPT with its code.
 await step("chaos", async () => {

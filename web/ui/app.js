@@ -38,6 +38,7 @@ function row(m) {
       `${m.problems} lint`));
   }
   if (m.dkim) mark.push(el("span", { class: `dkim-${m.dkim}`, title: `DKIM ${m.dkim}` }, m.dkim === "verified" ? "DKIM ✓" : "DKIM ✗"));
+  for (const t of m.tags || []) mark.push(el("span", { class: "tag", title: `tag ${t}` }, t));
   return el("li", {
     role: "option", "data-id": m.id, id: `msg-${m.id}`, class: m.read ? "" : "unread",
     "aria-selected": m.id === selected ? "true" : "false",
@@ -185,6 +186,7 @@ function connect() {
   es.addEventListener("rejection", (e) => addRejection(JSON.parse(e.data)));
   es.addEventListener("connection", () => { if (!document.getElementById("transcripts").hidden) loadTranscripts(); });
   es.addEventListener("faults", loadFaults);
+  es.addEventListener("tags", soon); // set, renamed or deleted through Mailpit's API
   es.onerror = () => { live.textContent = "reconnecting…"; live.classList.remove("on"); };
 }
 
