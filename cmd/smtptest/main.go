@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -294,6 +295,20 @@ SANDBOXES
         curl -s localhost:8025/sandboxes/ID/api/v1/messages
         curl -s -X DELETE localhost:8025/api/sandboxes/ID
 
+CONTAINER
+    The Containerfile at the repository's root builds an image of the
+    binary alone (FROM scratch) that drops in where Mailpit's goes: SMTP on
+    1025 and HTTP on 8025 on every interface of the container, a user
+    without privileges (65532), and a health check with no shell:
+
+        smtptest -healthcheck http://127.0.0.1:8025/livez
+
+    which exits 0 if the URL answers 2xx and 1 if not (alone: no other
+    flag beside it). Flags after the image name are added. Mailpit's
+    environment variables that mean the same are read too: MP_SMTP_AUTH
+    ("name:password" words, as -user) and MP_MAX_MESSAGES (as
+    -max-messages, unless that is given).
+
 EXAMPLES
     smtptest
         listen on 127.0.0.1:2525 and print what arrives
@@ -413,6 +428,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.tags.Username, "tags-username", false, "with -http, tag each message with its SMTP AUTH user, as Mailpit's flag")
 	fs.IntVar(&c.maxSandboxes, "max-sandboxes", 100, "with -http, make at most `n` sandboxes at once (POST /api/sandboxes; 429 past it; see SANDBOXES)")
 	fs.Var(&c.sandboxPorts, "sandbox-ports", "give sandboxes SMTP ports from `range` FIRST-LAST (to publish from a container; default: any free port)")
+	fs.String("healthcheck", "", "check the server at `URL` (http://127.0.0.1:8025/livez) and exit 0 if it answers 2xx, 1 if not; alone, for a container's health check (no shell needed)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, wait up to `duration` for messages in flight")
 }
 
@@ -427,6 +443,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err := mailpitEnv(c, fs); err != nil {
+		return nil, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return nil, errors.New("-tls-cert and -tls-key go together")
@@ -484,6 +503,9 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	if isHelp(args) {
 		fmt.Fprintf(stdout, manual, optionsText())
 		return 0
+	}
+	if u, ok := healthcheckArg(args); ok {
+		return healthcheck(u, stderr)
 	}
 	c, faults, err := parseAll(args, stderr)
 	if err != nil {
@@ -748,6 +770,35 @@ func setTagsDisable(t *web.Tagging, v string) error {
 		case "":
 		default:
 			return fmt.Errorf("%q: want x-tags or plus-addresses", strings.TrimSpace(w))
+		}
+	}
+	return nil
+}
+
+// mailpitEnv reads the environment variables of Mailpit's that mean the
+// same here, as a container of Mailpit's image is configured (and
+// testcontainers-go's Mailpit module does it): MP_SMTP_AUTH, accounts
+// "name:password" separated by spaces (as -user; Mailpit's
+// MP_SMTP_AUTH_ALLOW_INSECURE needs no counterpart: AUTH is allowed
+// without TLS unless -auth-requires-tls), and MP_MAX_MESSAGES (as
+// -max-messages, unless the flag is given).
+func mailpitEnv(c *config, fs *flag.FlagSet) error {
+	if env := os.Getenv("MP_SMTP_AUTH"); env != "" {
+		for _, word := range strings.Fields(env) {
+			if err := c.users.Set(word); err != nil {
+				return fmt.Errorf("$MP_SMTP_AUTH: %q: %v", strings.SplitN(word, ":", 2)[0], err)
+			}
+		}
+	}
+	if env := os.Getenv("MP_MAX_MESSAGES"); env != "" {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "max-messages" })
+		n, err := strconv.Atoi(strings.TrimSpace(env))
+		if err != nil || n < 0 {
+			return fmt.Errorf("$MP_MAX_MESSAGES %q: want a number of messages (0: no limit)", env)
+		}
+		if !given {
+			c.maxMessages = n
 		}
 	}
 	return nil

@@ -654,3 +654,70 @@ func TestShutdownEndsUIStreams(t *testing.T) {
 		t.Logf("the stream ended with %v", err) // cut off rather than closed: ended all the same
 	}
 }
+
+// TestHealthcheck: -healthcheck URL exits 0 for a server that answers,
+// 1 for one that does not, 2 for a bad URL or other flags beside it.
+func TestHealthcheck(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-quiet")
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-healthcheck", p.api + "/livez"}, 0},
+		{[]string{"-healthcheck=" + p.api + "/readyz"}, 0},
+		{[]string{"--healthcheck", p.api + "/nope"}, 1},
+		{[]string{"-healthcheck", "http://" + p.addr + "/livez"}, 1}, // the SMTP port: no HTTP there
+		{[]string{"-healthcheck", "not a url"}, 2},
+		{[]string{"-healthcheck", p.api + "/livez", "-quiet"}, 2},
+	} {
+		cmd := exec.Command(binary, c.args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		cmd.Run()
+		if got := cmd.ProcessState.ExitCode(); got != c.code {
+			t.Errorf("smtptest %q: exit %d; want %d (%s)", c.args, got, c.code, stderr.String())
+		}
+	}
+}
+
+// TestMailpitEnvironment: MP_SMTP_AUTH and MP_MAX_MESSAGES configure the
+// server as they configure Mailpit (testcontainers-go's Mailpit module
+// sets them); -max-messages given wins.
+func TestMailpitEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		kept int
+	}{{nil, 2}, {[]string{"-max-messages", "3"}, 3}} {
+		cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0", "-http", "127.0.0.1:0", "-quiet"}, c.args...)...)
+		cmd.Env = append(os.Environ(), "MP_SMTP_AUTH=app:secret ops:pw", "MP_MAX_MESSAGES=2")
+		p := startCmd(t, cmd)
+		sc, err := smtp.Dial(p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Auth(smtp.PlainAuth("", "ops", "pw", "127.0.0.1")); err != nil {
+			t.Errorf("AUTH as an MP_SMTP_AUTH account: %v", err)
+		}
+		for range 4 {
+			if err := sendOn(sc, "app@example.com", []string{"ann@example.org"}, msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc.Quit()
+		resp, err := http.Get(p.api + "/api/messages")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sums []struct{ ID int }
+		json.NewDecoder(resp.Body).Decode(&sums)
+		resp.Body.Close()
+		if len(sums) != c.kept {
+			t.Errorf("%q: %d messages kept; want %d", c.args, len(sums), c.kept)
+		}
+	}
+	cmd := exec.Command(binary, "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "MP_MAX_MESSAGES=many")
+	if out, err := cmd.CombinedOutput(); cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "MP_MAX_MESSAGES") {
+		t.Errorf("MP_MAX_MESSAGES=many: %v %s", err, out)
+	}
+}
