@@ -2,11 +2,10 @@
 // Mailpit test suite makes. Run by interop's TestMailpitClient, which
 // starts the server and sets MAILPIT_URL and SMTP_ADDR.
 import assert from "node:assert/strict";
-import net from "node:net";
 import { MailpitClient } from "mailpit-api";
+import { send as smtpSend } from "./smtp.mjs";
 
 const url = process.env.MAILPIT_URL;
-const [smtpHost, smtpPort] = process.env.SMTP_ADDR.split(":");
 const mailpit = new MailpitClient(url);
 let steps = 0;
 // step runs one check; a failure names it.
@@ -20,30 +19,8 @@ async function step(name, f) {
   steps++;
 }
 
-// send delivers one message over SMTP and resolves to the reply to the
-// first command refused (or "250" when all went through).
-function send(from, to, data) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(smtpPort), smtpHost);
-    const script = [null, "EHLO node.example", `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, "DATA", data.replace(/\r?\n/g, "\r\n").replace(/\r\n$/, "") + "\r\n.", "QUIT"];
-    let step = 0, buf = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (chunk) => {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\r\n")) >= 0) {
-        const line = buf.slice(0, i); buf = buf.slice(i + 2);
-        if (line[3] === "-") continue; // more lines of this reply
-        const code = Number(line.slice(0, 3));
-        if (code >= 400 && step < 6) { sock.end("QUIT\r\n"); resolve(line); return; }
-        step++;
-        if (step < script.length) sock.write(script[step] + "\r\n");
-        else { sock.end(); resolve("250"); }
-      }
-    });
-    sock.on("error", reject);
-  });
-}
+// send delivers one message to the server under test (see smtp.mjs).
+const send = (from, to, data) => smtpSend(process.env.SMTP_ADDR, from, to, data);
 
 const welcome = "From: Ann <ann@example.com>\nTo: bob@example.org\nSubject: Welcome, Bob\nDate: Tue, 01 Dec 2026 10:00:00 +0000\nMessage-ID: <w1@example.com>\n\nHello Bob, verify at https://example.com/v\n";
 const news = "From: News <news@example.com>\nTo: ann@example.org\nSubject: News\nDate: Tue, 01 Dec 2026 11:00:00 +0000\nMessage-ID: <n1@example.com>\n" +

@@ -4,8 +4,8 @@
 // interop's TestMailpitClientSandboxes, which starts cmd/smtptest and
 // sets MAILPIT_URL (its top level).
 import assert from "node:assert/strict";
-import net from "node:net";
 import { MailpitClient } from "mailpit-api";
+import { send } from "./smtp.mjs";
 
 const top = process.env.MAILPIT_URL;
 
@@ -14,32 +14,6 @@ async function sandbox(options) {
   const r = await fetch(`${top}/api/sandboxes`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(options) });
   assert.equal(r.status, 201, await r.clone().text());
   return r.json();
-}
-
-// send delivers one message and resolves to "250", or to the reply of the
-// first command refused.
-function send(addr, from, to, data) {
-  const [host, port] = [addr.slice(0, addr.lastIndexOf(":")), Number(addr.slice(addr.lastIndexOf(":") + 1))];
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, host);
-    const script = [null, "EHLO node.example", `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, "DATA", data.replace(/\r?\n/g, "\r\n").replace(/\r\n$/, "") + "\r\n.", "QUIT"];
-    let step = 0, buf = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (chunk) => {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\r\n")) >= 0) {
-        const line = buf.slice(0, i); buf = buf.slice(i + 2);
-        if (line[3] === "-") continue;
-        const code = Number(line.slice(0, 3));
-        if (code >= 400 && step < 6) { sock.end("QUIT\r\n"); resolve(line); return; }
-        step++;
-        if (step < script.length) sock.write(script[step] + "\r\n");
-        else { sock.end(); resolve("250"); }
-      }
-    });
-    sock.on("error", reject);
-  });
 }
 
 const mail = (subject, to) => `From: App <app@example.com>\nTo: ${to}\nSubject: ${subject}\nDate: Fri, 04 Dec 2026 10:00:00 +0000\nMessage-ID: <${subject.replace(/\W/g, "")}@example.com>\n\nHello.\n`;
