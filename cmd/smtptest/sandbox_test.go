@@ -223,3 +223,41 @@ func TestSandboxTLS(t *testing.T) {
 		t.Error("the sandbox's users reach the top level")
 	}
 }
+
+// TestTagFlags: -tags-disable and -tags-username reach the web side, and
+// a sandbox's tags_disable and tags_username its own; bad values are
+// refused.
+func TestTagFlags(t *testing.T) {
+	tagsOf := func(t *testing.T, base, smtpAddr string) string {
+		t.Helper()
+		c, err := smtp.Dial(smtpAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Auth(smtp.PlainAuth("", "app", "secret", "127.0.0.1")); err != nil {
+			t.Fatal(err)
+		}
+		m := "From: app@example.com\r\nTo: ann+signup@example.org\r\nX-Tags: invoice\r\nSubject: Tagged\r\n\r\nx\r\n"
+		if err := sendOn(c, "app@example.com", []string{"ann+signup@example.org"}, m); err != nil {
+			t.Fatal(err)
+		}
+		c.Quit()
+		_, body := do(t, "GET", base+"/api/v1/tags", "")
+		return strings.Join(strings.Fields(body), "")
+	}
+	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-user", "app:secret", "-tags-disable", "x-tags", "-tags-username")
+	if got := tagsOf(t, p.api, p.addr); got != `["app","signup"]` {
+		t.Errorf("-tags-disable x-tags -tags-username: %s", got)
+	}
+	sb := newSandbox(t, p, `{"users": {"app": "secret"}, "tags_disable": ["plus-addresses"]}`)
+	if got := tagsOf(t, sb.BaseURL, sb.SMTP); got != `["invoice"]` {
+		t.Errorf("a sandbox's tags_disable: %s", got)
+	}
+	if code, body := do(t, "POST", p.api+"/api/sandboxes", `{"tags_disable": ["everything"]}`); code != http.StatusBadRequest || !strings.Contains(body, "tags_disable") {
+		t.Errorf("a bad tags_disable: %d %s", code, body)
+	}
+	if code, stderr := runBad(t, "-tags-disable", "nope"); code != 2 || !strings.Contains(stderr, "want x-tags or plus-addresses") {
+		t.Errorf("-tags-disable nope: %d %s", code, stderr)
+	}
+}
