@@ -82,3 +82,40 @@ func ExampleDKIMKeys() {
 	// dkim/invalid error
 	// dkim/not-aligned error
 }
+
+// The content rules read what the reader will see: here a link to the
+// developer's machine and a placeholder the template never filled in.
+// AllowHosts lets a test's own host through.
+func ExampleAllowHosts() {
+	msg := "Date: Fri, 04 Dec 2026 10:00:00 +0000\r\n" +
+		"From: App <app@example.com>\r\n" +
+		"To: ann@example.org\r\n" +
+		"Subject: Welcome, {{name}}\r\n" +
+		"Message-ID: <1@example.com>\r\n" +
+		"\r\n" +
+		"Verify your address: http://localhost:3000/verify?t=1\r\n"
+	for _, p := range lint.Check([]byte(msg)) {
+		fmt.Println(p)
+	}
+	fmt.Println("with AllowHosts:", len(lint.Check([]byte(msg), lint.AllowHosts("localhost"))), "problem")
+	// Output:
+	// line 4: error content/placeholder (smtptest content): the Subject has an unrendered placeholder "{{name}}" (Mustache, Handlebars, Go and Jinja): the template was not filled in
+	// line 7: error content/link-local (RFC 6761 6, RFC 1918): "http://localhost:3000/verify?t=1" leads to localhost: no reader can reach it (a test or staging address left in?)
+	// with AllowHosts: 1 problem
+}
+
+// RequireHTTPS is a policy: every link https.
+func ExampleRequireHTTPS() {
+	msg := "Date: Fri, 04 Dec 2026 10:00:00 +0000\r\n" +
+		"From: App <app@example.com>\r\n" +
+		"To: ann@example.org\r\n" +
+		"Subject: Welcome\r\n" +
+		"Message-ID: <1@example.com>\r\n" +
+		"\r\n" +
+		"Verify your address: http://app.example.com/verify?t=1\r\n"
+	for _, p := range lint.Check([]byte(msg), lint.RequireHTTPS()) {
+		fmt.Println(p)
+	}
+	// Output:
+	// line 7: warning content/link-http (policy (RequireHTTPS)): "http://app.example.com/verify?t=1" is http: RequireHTTPS wants https
+}

@@ -32,14 +32,19 @@ import (
 type Severity int
 
 const (
+	// Info: a fact worth knowing, not a defect (a tracking pixel); never
+	// made an Error, even by Strict.
+	Info Severity = iota
 	// Warning: a SHOULD of an RFC, or something known to hurt delivery.
-	Warning Severity = iota + 1
+	Warning
 	// Error: a MUST of an RFC, or something major receivers reject.
 	Error
 )
 
 func (s Severity) String() string {
 	switch s {
+	case Info:
+		return "info"
 	case Warning:
 		return "warning"
 	case Error:
@@ -86,6 +91,8 @@ type config struct {
 	strict       bool
 	ignore       map[string]bool
 	dkimKeys     *dkimtest.Keys // nil: signatures are not verified
+	https        bool           // RequireHTTPS
+	allowHosts   []string       // AllowHosts, lower case
 }
 
 // SMTPUTF8 says the message went over SMTPUTF8 (RFC 6531): raw UTF-8 in
@@ -104,6 +111,22 @@ func EightBitMIME() Option { return optionFunc(func(c *config) { c.eightBitMIME 
 // List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 4). Give the keys
 // with [DKIMKeys] to have the signatures verified too.
 func BulkSender() Option { return optionFunc(func(c *config) { c.bulk = true }) }
+
+// RequireHTTPS reports http: links (rule content/link-http): a policy,
+// for senders whose links all have https.
+func RequireHTTPS() Option { return optionFunc(func(c *config) { c.https = true }) }
+
+// AllowHosts lets links lead to these hosts, which rule
+// content/link-local would report (a test's own "localhost:8080", an
+// "app.test" it serves): a name as written ("app.test", "127.0.0.1"), or
+// "*.test" for every name under one.
+func AllowHosts(hosts ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, h := range hosts {
+			c.allowHosts = append(c.allowHosts, strings.ToLower(strings.TrimSuffix(h, ".")))
+		}
+	})
+}
 
 // Strict reports every problem as an Error: for tests that hold mail to
 // the SHOULDs too (assert.WellFormed then fails on warnings).
@@ -147,6 +170,7 @@ func Check(data []byte, opts ...Option) []Problem {
 	c.data = data
 	c.checkLines()
 	c.checkEntity(0, len(data), "", 0)
+	c.checkContent()
 	c.numberLines()
 	slices.SortStableFunc(c.problems, func(a, b Problem) int { return a.Line - b.Line })
 	if c.left > 0 {
@@ -166,6 +190,12 @@ type checker struct {
 
 	blankReported bool // a whitespace-only continuation line was reported
 
+	// What the content rules read (content.go).
+	leaves      []leaf // the parts that are not multipart, in order
+	alternative int    // multipart/alternative entities open around the one checked
+	relativeOK  bool   // the HTML read has a <base>: relative links resolve
+	located     bool   // a part has Content-Location or Content-Base (RFC 2557): so do they
+
 	// What the limits left out.
 	perRule map[string]int // problems of each rule, listed or not
 	left    int            // how many were left out
@@ -181,7 +211,7 @@ func (c *checker) add(rule, part string, off int, format string, args ...any) {
 	}
 	r := ruleByID[rule]
 	sev := r.Severity
-	if (rule == "header/message-id-missing" && c.cfg.bulk) || c.cfg.strict {
+	if (rule == "header/message-id-missing" && c.cfg.bulk) || (c.cfg.strict && sev != Info) {
 		sev = Error
 	}
 	if c.perRule == nil {

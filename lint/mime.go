@@ -25,6 +25,11 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 	}
 	media, params := c.contentType(e)
 	defer func() { c.lastMedia = media }() // for the multipart that holds e
+	if _, ok := e.first("content-location"); ok {
+		c.located = true // MHTML (RFC 2557): relative URLs resolve against it
+	} else if _, ok := e.first("content-base"); ok {
+		c.located = true
+	}
 	c.checkDisposition(e)
 	if f, ok := e.first("content-id"); ok && !msgIDSyntax(f.value) {
 		c.add("mime/content-id", part, f.off, "Content-ID %s is not of the form <left@right>", quote(f.value))
@@ -39,10 +44,37 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 			c.add("mime/too-deep", part, start, "parts are nested deeper than %d levels", maxDepth)
 			return
 		}
+		if media == "multipart/alternative" {
+			c.alternative++
+			defer func() { c.alternative-- }()
+		}
 		c.checkMultipart(e, media, params, depth)
 		return
 	}
 	c.checkBody(e, cte)
+	if cte.ok {
+		c.leaves = append(c.leaves, leaf{part: part, media: media, cte: cte, disposition: dispositionOf(e),
+			contentID: contentIDOf(e), bodyStart: e.bodyStart, end: e.end, alternative: c.alternative > 0})
+	}
+}
+
+// dispositionOf is e's Content-Disposition type, lower case ("" if none).
+func dispositionOf(e *entity) string {
+	f, ok := e.first("content-disposition")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(string(f.value), ";")
+	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// contentIDOf is e's Content-ID without its brackets, lower case.
+func contentIDOf(e *entity) string {
+	f, ok := e.first("content-id")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(strings.Trim(strings.TrimSpace(string(f.value)), "<>"))
 }
 
 // checkMIMEVersion requires MIME-Version where MIME fields are used.

@@ -81,6 +81,24 @@ var Rules = []Rule{
 	{"dkim/not-aligned", Error, "RFC 7489 3.1", "BulkSender: no DKIM signature (with DKIMKeys: none that verified) by a domain aligned with From"},
 	{"dkim/unsigned-field", Error, "RFC 8058 4", "BulkSender: no aligned DKIM signature signs From and the List-Unsubscribe and List-Unsubscribe-Post present"},
 
+	{"content/placeholder", Error, "smtptest content", "an unrendered template placeholder in the Subject, a text or the HTML: {{...}}, {%...%}, *|MERGE|*, ${...}, %recipient...%"},
+	{"content/link-local", Error, "RFC 6761 6, RFC 1918", "a link or image to localhost, a loopback, private, link-local or unspecified address, or a name under .test, .example, .invalid, .localhost or .local (AllowHosts lets a test's own through)"},
+	{"content/link-relative", Error, "RFC 3986 5.1", "a relative link or image URL (src=\"/logo.png\") in HTML without <base>: a mail has no address to resolve it against"},
+	{"content/link-javascript", Error, "HTML email clients", "a javascript: or vbscript: link: mail clients run no scripts"},
+	{"content/cid-missing", Error, "RFC 2392", "a cid: image whose Content-ID no part of the message has"},
+	{"content/cid-unused", Warning, "RFC 2387", "an inline image part (with a Content-ID) the HTML never references"},
+	{"content/html-only", Warning, "RFC 2046 5.1.4", "HTML without a text/plain alternative"},
+	{"content/links-differ", Warning, "RFC 2046 5.1.4", "a link of the text alternative that the HTML alternative lacks: the alternatives say different things"},
+	{"content/link-text-mismatch", Warning, "anti-phishing filters", "a link whose text shows one domain while it goes to another"},
+	{"content/image-only", Warning, "M3AAWG Senders BCP", "HTML that is images with under 100 characters of text: blank where images are blocked, and distrusted by filters"},
+	{"content/img-alt", Warning, "WCAG 2.1 1.1.1", "an <img> without alt"},
+	{"content/lang-missing", Warning, "WCAG 2.1 3.1.1", "<html> without a lang attribute"},
+	{"content/unsafe-element", Warning, "HTML email clients", "<script>, <iframe>, <object>, <embed> or <form> in the HTML: clients remove them"},
+	{"content/html-clipped", Warning, "Gmail", "HTML over 102 KB: Gmail clips it (\"[Message clipped]\"), and the unsubscribe link at its end with it"},
+	{"content/message-large", Error, "Gmail, Outlook.com", "a message over 25 MB: the largest providers refuse it"},
+	{"content/link-http", Warning, "policy (RequireHTTPS)", "RequireHTTPS: an http: link"},
+	{"content/tracking-pixel", Info, "fact", "a 1x1 image: a tracking pixel (an Info, not a defect)"},
+
 	{"lint/truncated", Warning, "smtptest lint", "the problems past MaxPerRule of one rule or MaxProblems in all, counted (its severity is the highest of those left out)"},
 }
 
