@@ -54,6 +54,14 @@ func (c *checker) checkDKIM(e *entity) {
 	if !c.cfg.bulk {
 		return
 	}
+	c.checkFeedbackID(e, func(field string) bool {
+		for _, r := range results {
+			if r.Covers(field) {
+				return true
+			}
+		}
+		return len(results) == 0 // unsigned: dkim/missing says so
+	})
 	if len(results) == 0 {
 		c.add("dkim/missing", "", -1, "no DKIM-Signature: Gmail and Yahoo require bulk mail to be signed by a domain aligned with From")
 		return

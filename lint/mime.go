@@ -20,6 +20,8 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 		c.top = e
 		c.checkMessageHeader(e)
 		c.checkLists(e)
+		c.checkListID(e)
+		c.checkAutoSubmitted(e)
 		c.checkDKIM(e)
 		c.checkMIMEVersion(e)
 	}

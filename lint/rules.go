@@ -71,6 +71,9 @@ var Rules = []Rule{
 	{"list/unsubscribe-syntax", Error, "RFC 2369 3.2", "a List-Unsubscribe that is not a comma-separated list of <URI>s (comments allowed)"},
 	{"list/unsubscribe-post-alone", Error, "RFC 8058 3.1", "List-Unsubscribe-Post without List-Unsubscribe"},
 	{"list/unsubscribe-post-syntax", Error, "RFC 8058 3.1", "a List-Unsubscribe-Post that is not List-Unsubscribe=One-Click"},
+	{"list/list-id-syntax", Error, "RFC 2919 2", "a List-Id that is not [phrase] <list-label.namespace>, or more than one"},
+	{"header/auto-submitted-syntax", Error, "RFC 3834 5", "an Auto-Submitted that is not no, auto-generated, auto-replied or a token, with ; parameters, or more than one"},
+	{"list/feedback-id", Warning, "Gmail bulk sender guidelines", "BulkSender: a Feedback-ID that is not a:b:c:SenderId (up to four identifiers, the last not empty), given twice, or signed by no DKIM signature"},
 	{"list/unsubscribe-missing", Error, "RFC 8058 3.1", "BulkSender: no List-Unsubscribe (Gmail and Yahoo require one-click unsubscription)"},
 	{"list/one-click-missing", Error, "RFC 8058 3.1", "BulkSender: no https URI in List-Unsubscribe, or no List-Unsubscribe-Post: List-Unsubscribe=One-Click"},
 
