@@ -30,7 +30,9 @@ func newAPI(srv *smtptest.Server, mb *mailbox, faults *faultSet, ch *jsonview.Ch
 	h.forgetting(mb.forget) // what retention forgets goes from the mailbox at once
 	faults.changed = func() { h.publishJSON("faults", struct{}{}) }
 	mailpitRoutes(mux, srv, mb, faults)
-	uiRoutes(mux, srv, mb, h, ch, newLinkChecker(srv.Addr(), guard.listen))
+	lc := newLinkChecker(srv.Addr(), guard.listen)
+	uiRoutes(mux, srv, mb, h, ch, lc)
+	mux.HandleFunc("GET /api/v1/message/{id}/link-check", mpLinkCheck(mb, lc, guard))
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, jsonview.Summaries(srv.Summaries()))
 	})

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -35,9 +37,10 @@ import (
 // reads at most 1 MiB of a body, and gives up after 10 s. No proxy from
 // the environment is used: the address dialled is the link's.
 type linkChecker struct {
-	client *http.Client
-	own    []netip.AddrPort // the server's listeners; an unspecified address stands for all
-	local  func() []netip.Addr
+	client   *http.Client     // follows at most 5 redirects
+	noFollow *http.Client     // takes the first answer
+	own      []netip.AddrPort // the server's listeners; an unspecified address stands for all
+	local    func() []netip.Addr
 }
 
 // linkTimeout bounds one check.
@@ -64,16 +67,24 @@ func newLinkChecker(own ...string) *linkChecker {
 			return lc.allowed(ap)
 		},
 	}
+	transport := &http.Transport{
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		TLSHandshakeTimeout:    linkTimeout,
+		ResponseHeaderTimeout:  linkTimeout,
+		DisableKeepAlives:      true,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+	// Mailpit's link check without ?follow: the first answer, a redirect
+	// to another host (or this one) is not taken.
+	lc.noFollow = &http.Client{
+		Timeout:       linkTimeout,
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	lc.client = &http.Client{
-		Timeout: linkTimeout,
-		Transport: &http.Transport{
-			Proxy:                  nil,
-			DialContext:            dialer.DialContext,
-			TLSHandshakeTimeout:    linkTimeout,
-			ResponseHeaderTimeout:  linkTimeout,
-			DisableKeepAlives:      true,
-			MaxResponseHeaderBytes: 64 << 10,
-		},
+		Timeout:   linkTimeout,
+		Transport: transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return errors.New("more than 5 redirects")
@@ -141,8 +152,13 @@ type linkResult struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// check fetches link (an http or https URL).
+// check fetches link (an http or https URL), following redirects.
 func (lc *linkChecker) check(ctx context.Context, link string) linkResult {
+	return lc.fetch(ctx, link, lc.client)
+}
+
+// fetch fetches link with client.
+func (lc *linkChecker) fetch(ctx context.Context, link string, client *http.Client) linkResult {
 	u, err := url.Parse(link)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return linkResult{Error: "not an http or https URL"}
@@ -156,7 +172,7 @@ func (lc *linkChecker) check(ctx context.Context, link string) linkResult {
 		if err != nil {
 			return linkResult{Error: err.Error()}
 		}
-		resp, err := lc.client.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			return linkResult{Error: err.Error()}
 		}
@@ -169,3 +185,68 @@ func (lc *linkChecker) check(ctx context.Context, link string) linkResult {
 	}
 	return res
 }
+
+// mpLinkCheck answers Mailpit's GET /api/v1/message/{ID}/link-check
+// (?follow=true to follow redirects): the http and https links of the
+// message (at most mpMaxLinks, each once), each fetched as the UI's check
+// fetches one, in Mailpit's LinkCheckResponse. It makes requests to
+// other hosts, so like a change of state it is refused to another site's
+// page (the guard checks those for GET too).
+func mpLinkCheck(mb *mailbox, lc *linkChecker, guard *hostGuard) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if why := guard.foreign(r); why != "" {
+			writeError(w, http.StatusForbidden, "cross-site request refused: "+why)
+			return
+		}
+		m, ok := mpMessageOf(w, r, mb, r.PathValue("id"))
+		if !ok {
+			return
+		}
+		client := lc.noFollow
+		if f := r.URL.Query().Get("follow"); f == "true" || f == "1" {
+			client = lc.client
+		}
+		all, _ := m.Links()
+		var links []string
+		for _, l := range all {
+			if (strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")) && !slices.Contains(links, l) && len(links) < mpMaxLinks {
+				links = append(links, l)
+			}
+		}
+		type mpLink struct {
+			URL        string
+			StatusCode int
+			Status     string
+		}
+		res := struct {
+			Errors int
+			Links  []mpLink
+		}{Links: make([]mpLink, len(links))}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8) // at most 8 requests at once
+		for i, l := range links {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				got := lc.fetch(r.Context(), l, client)
+				res.Links[i] = mpLink{URL: l, StatusCode: got.Status, Status: http.StatusText(got.Status)}
+				switch {
+				case strings.Contains(got.Error, "refused to connect"):
+					res.Links[i].StatusCode, res.Links[i].Status = 451, "Blocked private/reserved address" // Mailpit's words
+				case got.Error != "":
+					res.Links[i].Status = got.Error
+				}
+			})
+		}
+		wg.Wait()
+		for _, l := range res.Links {
+			if l.StatusCode == 0 || l.StatusCode >= 400 {
+				res.Errors++
+			}
+		}
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+// mpMaxLinks is how many links a link check fetches, as Mailpit's.
+const mpMaxLinks = 100

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -87,5 +88,58 @@ func TestLinkCheckRefuses(t *testing.T) {
 	}
 	if gets != 1 {
 		t.Errorf("%d GETs (%q); want one, after the 405 to HEAD", gets, seen)
+	}
+}
+
+// TestMailpitLinkCheck: GET /api/v1/message/{ID}/link-check in Mailpit's
+// shape, redirects taken only with ?follow=true, private addresses
+// refused as Mailpit words it, another site's page refused.
+func TestMailpitLinkCheck(t *testing.T) {
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			w.Write([]byte("ok"))
+		case "/moved":
+			http.Redirect(w, r, "/ok", http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer remote.Close()
+	c := mpStart(t)
+	msg := "From: a@example.com\r\nTo: b@example.org\r\nSubject: Links\r\nContent-Type: text/html\r\n\r\n" +
+		`<a href="` + remote.URL + `/ok">ok</a> <a href="` + remote.URL + `/moved">moved</a> <a href="` + remote.URL + `/gone">gone</a> <a href="http://10.0.0.1/x">lan</a> <a href="mailto:x@example.com">mail</a>` + "\r\n"
+	if err := c.p.send("a@example.com", []string{"b@example.org"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Errors int
+		Links  []struct {
+			URL        string
+			StatusCode int
+			Status     string
+		}
+	}
+	statuses := func(r result) string {
+		var out []string
+		for _, l := range r.Links {
+			out = append(out, fmt.Sprintf("%s %d %s", strings.TrimPrefix(l.URL, remote.URL), l.StatusCode, l.Status))
+		}
+		return strings.Join(out, "; ")
+	}
+	var plain, followed result
+	c.json("GET", "/api/v1/message/latest/link-check", "", &plain)
+	if want := "/ok 200 OK; /moved 302 Found; /gone 404 Not Found; http://10.0.0.1/x 451 Blocked private/reserved address"; statuses(plain) != want || plain.Errors != 2 {
+		t.Errorf("link-check: %d errors, %s; want 2, %s", plain.Errors, statuses(plain), want)
+	}
+	c.json("GET", "/api/v1/message/latest/link-check?follow=true", "", &followed)
+	if !strings.Contains(statuses(followed), "/moved 200 OK") {
+		t.Errorf("link-check?follow=true: %s", statuses(followed))
+	}
+	if code, _, _ := c.do("GET", "/api/v1/message/latest/link-check", "", "Origin", "https://evil.example"); code != http.StatusForbidden {
+		t.Errorf("from another site's page: %d", code)
+	}
+	if code, _, _ := c.do("GET", "/api/v1/message/999/link-check", ""); code != http.StatusNotFound {
+		t.Errorf("an unknown message: %d", code)
 	}
 }
