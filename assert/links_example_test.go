@@ -95,3 +95,19 @@ func ExampleOneClickUnsubscribe() {
 	// no more mail to ann: true
 	// bob still gets it: true
 }
+
+// ClientSupport fails a test whose mail uses what the readers' clients
+// lack (caniemail's data; lint.ClientNames lists the names).
+func ExampleClientSupport() {
+	runTest(func(t testing.TB) { // func TestWelcomeRendersInOutlook(t *testing.T) {
+		srv := smtptest.NewServer(t)
+		msg := "From: App <app@example.com>\r\nTo: ann@example.org\r\nSubject: Welcome\r\n" +
+			"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: text/html\r\n\r\n<table><tr><td bgcolor=\"#ffffff\">Welcome, Ann.</td></tr></table>\r\n"
+		if err := smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println("fine in Outlook and Gmail:", assert.ClientSupport(t, srv, "outlook.windows", "gmail"))
+	})
+	// Output: fine in Outlook and Gmail: true
+}

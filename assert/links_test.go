@@ -74,3 +74,14 @@ func TestOneClickUnsubscribe(t *testing.T) {
 		}
 	}
 }
+
+func TestClientSupport(t *testing.T) {
+	html := "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHi https://app.example/\r\n" +
+		"--b\r\nContent-Type: text/html\r\n\r\n<html lang=\"en\"><body><div style=\"display:flex\"><a href=\"https://app.example/\">Hi</a> " + strings.Repeat("words ", 30) + "</div></body></html>\r\n--b--\r\n"
+	srv := server(t, [3]string{"app@example.com", "ann@example.org", linkHead + html})
+	ok, text := check(t, func(tb testing.TB) bool { return assert.ClientSupport(tb, srv, "outlook.windows") })
+	if ok || !strings.Contains(text, "display:flex is not supported by Outlook Windows") || !strings.Contains(text, "caniemail.com/features/css-display-flex") {
+		t.Errorf("flexbox for Outlook: %v %s", ok, text)
+	}
+	wantPass(t, func(tb testing.TB) bool { return assert.ClientSupport(tb, srv, "apple-mail") })
+}

@@ -165,6 +165,18 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 	}
 	z := html.NewTokenizer(bytes.NewReader(body))
 	pos := 0
+	var used map[string]int // the caniemail detector's keys, with Clients
+	if len(c.cfg.clients) > 0 {
+		used = map[string]int{}
+	}
+	fact := func(k string, off int) {
+		if used != nil {
+			if _, ok := used[k]; !ok {
+				used[k] = off
+			}
+		}
+	}
+	inStyle := false
 	// A <base href> resolves relative links (RFC 2557 and HTML's own).
 	c.relativeOK = c.located || indexBytesFold(body, "<base ") >= 0
 	defer func() { c.relativeOK = false }()
@@ -194,8 +206,15 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 		tokOff := offAt(pos)
 		pos += len(z.Raw())
 		switch tt {
+		case html.CommentToken:
+			fact("html-comment", tokOff)
+		case html.DoctypeToken:
+			fact("doctype", tokOff)
 		case html.TextToken:
 			t := z.Text()
+			if inStyle && used != nil {
+				cssFacts(t, true, tokOff, used)
+			}
 			if skip == 0 {
 				text += len(bytes.TrimSpace(t))
 				c.checkPlaceholders(l.part, tokOff, t, "the HTML")
@@ -218,6 +237,7 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 				switch tag {
 				case "script", "style", "head", "title":
 					skip = max(0, skip-1)
+					inStyle = inStyle && tag != "style"
 				case "a":
 					if inA {
 						c.checkLinkText(l.part, aOff, aHref, aText.String())
@@ -228,6 +248,15 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 			}
 			for _, v := range attrs {
 				c.checkPlaceholders(l.part, tokOff, []byte(v), "an HTML attribute")
+			}
+			if used != nil {
+				c.htmlFacts(tag, attrs, tokOff, fact)
+				if st, ok := attrs["style"]; ok {
+					cssFacts([]byte(st), false, tokOff, used)
+				}
+				if tag == "style" && tt == html.StartTagToken {
+					inStyle = true
+				}
 			}
 			switch tag {
 			case "html":
@@ -284,6 +313,9 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 	}
 	if inA {
 		c.checkLinkText(l.part, aOff, aHref, aText.String())
+	}
+	if used != nil {
+		c.checkClients(l.part, used)
 	}
 	if sawHTML && !langOK {
 		c.add("content/lang-missing", l.part, l.bodyStart, "<html> has no lang attribute: screen readers guess the language (WCAG 3.1.1)")
@@ -499,4 +531,56 @@ func indexBytesFold(b []byte, s string) int {
 		}
 	}
 	return -1
+}
+
+// htmlFacts notes the caniemail detector's keys an HTML start tag shows:
+// the element, its attributes, an input's or button's type, a
+// color-scheme meta tag, local and mailto: links, an image's format.
+func (c *checker) htmlFacts(tag string, attrs map[string]string, off int, fact func(string, int)) {
+	fact("tag:"+tag, off)
+	for k := range attrs {
+		fact("attr:"+k, off)
+	}
+	switch tag {
+	case "input", "button":
+		if t := strings.ToLower(strings.TrimSpace(attrs["type"])); t != "" {
+			fact(tag+":"+t, off)
+		}
+	case "meta":
+		if strings.EqualFold(attrs["name"], "color-scheme") {
+			fact("meta:color-scheme", off)
+		}
+	case "a":
+		href := strings.TrimSpace(attrs["href"])
+		switch {
+		case strings.HasPrefix(href, "#") && len(href) > 1:
+			fact("link:anchor", off)
+		case len(href) > 7 && strings.EqualFold(href[:7], "mailto:"):
+			fact("link:mailto", off)
+		}
+	case "img", "source":
+		src := strings.ToLower(strings.TrimSpace(attrs["src"]))
+		if strings.HasPrefix(src, "data:") {
+			fact("img:data", off)
+			if strings.HasPrefix(src, "data:image/svg") {
+				fact("img:svg", off)
+			}
+			return
+		}
+		if u, err := url.Parse(src); err == nil {
+			p := u.Path
+			if i := strings.LastIndexByte(p, '.'); i >= 0 {
+				ext := p[i+1:]
+				switch ext {
+				case "jpeg", "jpg", "png", "gif", "webp", "avif", "svg", "bmp", "ico", "heif", "heic", "apng", "hdr", "mp4":
+					if ext == "heic" {
+						ext = "heif"
+					}
+					fact("img:"+ext, off)
+				case "tif", "tiff":
+					fact("img:tiff", off)
+				}
+			}
+		}
+	}
 }

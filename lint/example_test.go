@@ -3,6 +3,7 @@ package lint_test
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -118,4 +119,34 @@ func ExampleRequireHTTPS() {
 	}
 	// Output:
 	// line 7: warning content/link-http (policy (RequireHTTPS)): "http://app.example.com/verify?t=1" is http: RequireHTTPS wants https
+}
+
+// Clients holds the HTML to what the readers' mail clients support, by
+// the caniemail data set.
+func ExampleClients() {
+	msg := "Date: Fri, 04 Dec 2026 10:00:00 +0000\r\n" +
+		"From: App <app@example.com>\r\n" +
+		"To: ann@example.org\r\n" +
+		"Subject: Welcome\r\n" +
+		"Message-ID: <1@example.com>\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/alternative; boundary=b\r\n" +
+		"\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nWelcome, Ann.\r\n" +
+		"--b\r\nContent-Type: text/html\r\n\r\n" +
+		`<html lang="en"><body><div style="display: flex">` + strings.Repeat("Welcome, Ann. ", 10) + "</div></body></html>\r\n" +
+		"--b--\r\n"
+	for _, p := range lint.Check([]byte(msg), lint.Clients("outlook.windows")) {
+		fmt.Println(p)
+	}
+	// Output:
+	// line 16: part 2: warning content/client-support (caniemail.com): display:flex is not supported by Outlook Windows 2019: https://www.caniemail.com/features/css-display-flex/
+	// line 16: part 2: warning content/client-support (caniemail.com): display is supported only in part by Outlook Windows 2019: https://www.caniemail.com/features/css-display/
+}
+
+// ClientNames are the names Clients takes.
+func ExampleClientNames() {
+	names := lint.ClientNames()
+	fmt.Println(len(names) > 50, slices.Contains(names, "outlook.windows"), slices.Contains(names, "gmail"))
+	// Output: true true true
 }

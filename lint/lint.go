@@ -93,6 +93,7 @@ type config struct {
 	dkimKeys     *dkimtest.Keys // nil: signatures are not verified
 	https        bool           // RequireHTTPS
 	allowHosts   []string       // AllowHosts, lower case
+	clients      []string       // Clients
 }
 
 // SMTPUTF8 says the message went over SMTPUTF8 (RFC 6531): raw UTF-8 in
@@ -195,6 +196,8 @@ type checker struct {
 	alternative int    // multipart/alternative entities open around the one checked
 	relativeOK  bool   // the HTML read has a <base>: relative links resolve
 	located     bool   // a part has Content-Location or Content-Base (RFC 2557): so do they
+
+	unknownClientSaid bool // lint/unknown-client was reported (once a message)
 
 	// What the limits left out.
 	perRule map[string]int // problems of each rule, listed or not

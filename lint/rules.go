@@ -100,8 +100,10 @@ var Rules = []Rule{
 	{"content/html-clipped", Warning, "Gmail", "HTML over 102 KB: Gmail clips it (\"[Message clipped]\"), and the unsubscribe link at its end with it"},
 	{"content/message-large", Error, "Gmail, Outlook.com", "a message over 25 MB: the largest providers refuse it"},
 	{"content/link-http", Warning, "policy (RequireHTTPS)", "RequireHTTPS: an http: link"},
+	{"content/client-support", Warning, "caniemail.com", "Clients: an HTML or CSS feature (element, attribute, property, value, at-rule, selector, unit, function, image format) that a chosen mail client does not support, or supports in part, in its newest version tested"},
 	{"content/tracking-pixel", Info, "fact", "a 1x1 image: a tracking pixel (an Info, not a defect)"},
 
+	{"lint/unknown-client", Warning, "smtptest lint", "Clients names a client caniemail does not have (lint.ClientNames lists them)"},
 	{"lint/truncated", Warning, "smtptest lint", "the problems past MaxPerRule of one rule or MaxProblems in all, counted (its severity is the highest of those left out)"},
 }
 

@@ -1,0 +1,86 @@
+package lint
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestClients: the caniemail check against features whose support is
+// known: flexbox in Outlook for Windows (none), <style> (Gmail's apps for
+// non-Google accounts in part), and what it must not report.
+func TestClients(t *testing.T) {
+	support := func(html string, clients ...string) []string {
+		t.Helper()
+		var out []string
+		for _, p := range Check([]byte(alternative("Hello https://app.example.com/", html)), Clients(clients...)) {
+			if p.Rule == "content/client-support" || p.Rule == "lint/unknown-client" {
+				out = append(out, p.Text)
+			}
+		}
+		return out
+	}
+	flex := page(`<div style="display: flex; gap: 8px"><a href="https://app.example.com/">Go</a></div>`)
+	got := support(flex, "outlook.windows")
+	if len(got) != 3 || !strings.Contains(got[0], "display:flex is not supported by Outlook Windows 2019") || !strings.Contains(got[0], "https://www.caniemail.com/features/css-display-flex/") {
+		t.Errorf("flexbox in Outlook for Windows: %q", got)
+	}
+	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "gap, column-gap, row-gap") }) {
+		t.Errorf("gap in Outlook for Windows: %q", got)
+	}
+	if got := support(flex, "apple-mail"); len(got) != 0 {
+		t.Errorf("flexbox in Apple Mail (supported): %q", got)
+	}
+	styled := `<html lang="en"><head><style>@media (prefers-color-scheme: dark) { .card { background-color: #000 } } a:hover { color: red }</style></head><body>` +
+		`<p class="card">` + strings.Repeat("Words for the reader. ", 6) + `<a href="https://app.example.com/">Go</a></p></body></html>`
+	got = support(styled, "gmail")
+	for _, want := range []string{"<style> element", "@media (prefers-color-scheme)", ":hover"} {
+		if !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, want) }) {
+			t.Errorf("Gmail: %s not reported: %q", want, got)
+		}
+	}
+	if slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "background-color ") }) {
+		t.Errorf("Gmail supports background-color: %q", got)
+	}
+	// A class named like a property is no property; an @media block's
+	// rules are rules.
+	if got := support(page(`<style>@media (max-width: 600px) { .flex { width: 100% } }</style>`), "outlook.windows"); slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "display") }) {
+		t.Errorf("a class read as a property: %q", got)
+	}
+	// Without Clients, nothing of it; an unknown name said once.
+	for _, p := range Check([]byte(alternative("Hello https://app.example.com/", flex))) {
+		if p.Rule == "content/client-support" {
+			t.Errorf("without Clients: %v", p)
+		}
+	}
+	if got := support(flex, "hotmail", "pine"); len(got) != 2 || !strings.Contains(got[0], `"hotmail"`) || !strings.Contains(got[1], `"pine"`) {
+		t.Errorf("unknown clients: %q", got)
+	}
+	names := ClientNames()
+	for _, want := range []string{"gmail", "gmail.android", "outlook", "outlook.windows", "apple-mail", "apple-mail.ios"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("ClientNames lacks %s: %q", want, names)
+		}
+	}
+}
+
+// TestCaniemailData: every feature of the data set parses, and all but
+// the selectors, AMP and BIMI have a detector.
+func TestCaniemailData(t *testing.T) {
+	d := caniemail()
+	undetected := 0
+	for _, f := range d.features {
+		if len(f.support) == 0 {
+			t.Errorf("%s: no support data", f.slug)
+		}
+		if len(f.detect) == 0 {
+			undetected++
+			if !strings.HasPrefix(f.slug, "css-selector-") && f.slug != "amp" && f.slug != "bimi" {
+				t.Errorf("%s (%s) has no detector", f.slug, f.title)
+			}
+		}
+	}
+	if len(d.features) < 300 || undetected > 15 {
+		t.Errorf("%d features, %d without a detector", len(d.features), undetected)
+	}
+}
