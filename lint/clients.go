@@ -204,14 +204,18 @@ func (c *checker) checkClients(part string, used map[string]int) {
 }
 
 // cssFacts adds the detector keys a piece of CSS shows to used, at off:
-// a style sheet (sheet) or a style attribute's declarations. It reads
+// a style sheet (sheet) or a style attribute's declarations, and counts
+// each in counts if it is not nil. It reads
 // css's tokens with a small state: in a block of rules (the sheet, an
 // @media or @supports block) a selector or an at-rule's prelude, in a
 // block of declarations a property and then its value.
-func cssFacts(src []byte, sheet bool, off int, used map[string]int) {
+func cssFacts(src []byte, sheet bool, off int, used, counts map[string]int) {
 	note := func(k string) {
 		if _, ok := used[k]; !ok {
 			used[k] = off
+		}
+		if counts != nil {
+			counts[k]++
 		}
 	}
 	l := css.NewLexer(parse.NewInputBytes(append([]byte(nil), src...)))
@@ -308,4 +312,69 @@ func cssFacts(src []byte, sheet bool, off int, used map[string]int) {
 			last = tt
 		}
 	}
+}
+
+// A Feature is an HTML or CSS feature of the caniemail data set that a
+// message's HTML uses ([HTMLFeatures]).
+type Feature struct {
+	Slug     string // "css-display-flex"
+	Title    string // "display:flex"
+	Category string // "css", "html", "image"
+	URL      string // its caniemail page
+	Found    int    // how often the HTML uses it (elements, declarations, ...)
+	Support  []Support
+}
+
+// Support is what one version of one mail client supports of a feature.
+type Support struct {
+	Client     string // family.platform: "outlook.windows"
+	Family     string // "outlook"
+	Platform   string // "windows"
+	Name       string // "Outlook Windows"
+	Version    string // "2019"
+	Level      string // "y" yes, "n" no, "a" in part, "u" unknown
+	NoteNumber string // caniemail's note, "" if none (the notes are on its page)
+}
+
+// HTMLFeatures lists the caniemail features the HTML parts of a message
+// (data, as Check takes it) use, in the data set's order, each with how
+// often it is used and what every client, platform and version tested
+// supports of it (oldest version first for each client). It reads the
+// message as Check does (decoded, CSS by tdewolff/parse's tokenizer) and
+// judges nothing.
+func HTMLFeatures(data []byte) []Feature {
+	c := checker{data: data, counts: map[string]int{}}
+	c.cfg.ignore = map[string]bool{}
+	for _, r := range Rules {
+		c.cfg.ignore[r.ID] = true // only the facts are wanted
+	}
+	c.checkEntity(0, len(data), "", 0)
+	c.checkContent()
+	d := caniemail()
+	var out []Feature
+	for _, f := range d.features {
+		found := 0
+		for _, k := range f.detect {
+			found += c.counts[k]
+		}
+		if found == 0 {
+			continue
+		}
+		feat := Feature{Slug: f.slug, Title: f.title, Category: f.category, URL: "https://www.caniemail.com/features/" + f.slug + "/", Found: found}
+		clients := make([]string, 0, len(f.support))
+		for client := range f.support {
+			clients = append(clients, client)
+		}
+		slices.Sort(clients)
+		for _, client := range clients {
+			fam, plat, _ := strings.Cut(client, ".")
+			for _, r := range f.support[client] {
+				level, note, _ := strings.Cut(r.support, " ")
+				feat.Support = append(feat.Support, Support{Client: client, Family: fam, Platform: plat, Name: d.clientName(client),
+					Version: r.version, Level: level, NoteNumber: strings.TrimPrefix(note, "#")})
+			}
+		}
+		out = append(out, feat)
+	}
+	return out
 }

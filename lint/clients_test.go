@@ -84,3 +84,33 @@ func TestCaniemailData(t *testing.T) {
 		t.Errorf("%d features, %d without a detector", len(d.features), undetected)
 	}
 }
+
+// TestHTMLFeatures: the features a message uses, counted, with every
+// client and version's support.
+func TestHTMLFeatures(t *testing.T) {
+	msg := alternative("Hi https://app.example.com/", page(`<div style="display:flex"><p style="display:flex">x</p></div><a href="https://app.example.com/">Go</a>`))
+	var flex *Feature
+	for _, f := range HTMLFeatures([]byte(msg)) {
+		if f.Slug == "css-display-flex" {
+			flex = &f
+		}
+	}
+	if flex == nil || flex.Found != 2 || flex.URL != "https://www.caniemail.com/features/css-display-flex/" || flex.Category != "css" {
+		t.Fatalf("display:flex: %+v", flex)
+	}
+	var outlook []string
+	for _, s := range flex.Support {
+		if s.Client == "outlook.windows" {
+			outlook = append(outlook, s.Version+"="+s.Level)
+		}
+		if s.Client == "gmail.ios" && s.Version == "2026-03" && (s.Level != "a" || s.NoteNumber != "1" || s.Name != "Gmail iOS") {
+			t.Errorf("Gmail iOS 2026-03: %+v", s)
+		}
+	}
+	if strings.Join(outlook, " ") != "2007=n 2010=n 2013=n 2016=n 2019=n" {
+		t.Errorf("Outlook Windows: %v", outlook)
+	}
+	if fs := HTMLFeatures([]byte("Subject: plain\r\n\r\nNo HTML.\r\n")); len(fs) != 0 {
+		t.Errorf("a text message: %v", fs)
+	}
+}

@@ -165,14 +165,17 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 	}
 	z := html.NewTokenizer(bytes.NewReader(body))
 	pos := 0
-	var used map[string]int // the caniemail detector's keys, with Clients
-	if len(c.cfg.clients) > 0 {
+	var used map[string]int // the caniemail detector's keys, where first seen: with Clients or HTMLFeatures
+	if len(c.cfg.clients) > 0 || c.counts != nil {
 		used = map[string]int{}
 	}
 	fact := func(k string, off int) {
 		if used != nil {
 			if _, ok := used[k]; !ok {
 				used[k] = off
+			}
+			if c.counts != nil {
+				c.counts[k]++
 			}
 		}
 	}
@@ -213,7 +216,7 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 		case html.TextToken:
 			t := z.Text()
 			if inStyle && used != nil {
-				cssFacts(t, true, tokOff, used)
+				cssFacts(t, true, tokOff, used, c.counts)
 			}
 			if skip == 0 {
 				text += len(bytes.TrimSpace(t))
@@ -252,7 +255,7 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 			if used != nil {
 				c.htmlFacts(tag, attrs, tokOff, fact)
 				if st, ok := attrs["style"]; ok {
-					cssFacts([]byte(st), false, tokOff, used)
+					cssFacts([]byte(st), false, tokOff, used, c.counts)
 				}
 				if tag == "style" && tt == html.StartTagToken {
 					inStyle = true
@@ -314,7 +317,7 @@ func (c *checker) readHTML(l leaf, body []byte, raw bool) htmlFacts {
 	if inA {
 		c.checkLinkText(l.part, aOff, aHref, aText.String())
 	}
-	if used != nil {
+	if len(c.cfg.clients) > 0 {
 		c.checkClients(l.part, used)
 	}
 	if sawHTML && !langOK {

@@ -150,3 +150,25 @@ func ExampleClientNames() {
 	fmt.Println(len(names) > 50, slices.Contains(names, "outlook.windows"), slices.Contains(names, "gmail"))
 	// Output: true true true
 }
+
+// HTMLFeatures lists what of the caniemail data set a message's HTML
+// uses: the facts behind Clients, for a report of one's own.
+func ExampleHTMLFeatures() {
+	msg := "Subject: Hi\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n" +
+		`<div style="display: flex; border-radius: 4px">Hi</div>` + "\r\n"
+	for _, f := range lint.HTMLFeatures([]byte(msg)) {
+		no := 0
+		for _, s := range f.Support {
+			if s.Client == "outlook.windows" && s.Level == "n" {
+				no++
+			}
+		}
+		fmt.Printf("%s (%s), used %d time(s); Outlook for Windows versions without it: %d\n", f.Title, f.Category, f.Found, no)
+	}
+	// Output:
+	// border-radius (css), used 1 time(s); Outlook for Windows versions without it: 6
+	// display:flex (css), used 1 time(s); Outlook for Windows versions without it: 5
+	// display (css), used 1 time(s); Outlook for Windows versions without it: 0
+	// px unit (css), used 1 time(s); Outlook for Windows versions without it: 0
+	// <div> element (html), used 1 time(s); Outlook for Windows versions without it: 0
+}

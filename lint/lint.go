@@ -197,7 +197,8 @@ type checker struct {
 	relativeOK  bool   // the HTML read has a <base>: relative links resolve
 	located     bool   // a part has Content-Location or Content-Base (RFC 2557): so do they
 
-	unknownClientSaid bool // lint/unknown-client was reported (once a message)
+	unknownClientSaid bool           // lint/unknown-client was reported (once a message)
+	counts            map[string]int // HTMLFeatures: how often each detector key was seen
 
 	// What the limits left out.
 	perRule map[string]int // problems of each rule, listed or not
