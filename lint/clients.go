@@ -331,6 +331,7 @@ type Support struct {
 	Family     string // "outlook"
 	Platform   string // "windows"
 	Name       string // "Outlook Windows"
+	FamilyName string // "Outlook"
 	Version    string // "2019"
 	Level      string // "y" yes, "n" no, "a" in part, "u" unknown
 	NoteNumber string // caniemail's note, "" if none (the notes are on its page)
@@ -370,8 +371,12 @@ func HTMLFeatures(data []byte) []Feature {
 			fam, plat, _ := strings.Cut(client, ".")
 			for _, r := range f.support[client] {
 				level, note, _ := strings.Cut(r.support, " ")
+				famName := d.family[fam]
+				if famName == "" {
+					famName = fam
+				}
 				feat.Support = append(feat.Support, Support{Client: client, Family: fam, Platform: plat, Name: d.clientName(client),
-					Version: r.version, Level: level, NoteNumber: strings.TrimPrefix(note, "#")})
+					FamilyName: famName, Version: r.version, Level: level, NoteNumber: strings.TrimPrefix(note, "#")})
 			}
 		}
 		out = append(out, feat)

@@ -33,6 +33,7 @@ func newAPI(srv *smtptest.Server, mb *mailbox, faults *faultSet, ch *jsonview.Ch
 	lc := newLinkChecker(srv.Addr(), guard.listen)
 	uiRoutes(mux, srv, mb, h, ch, lc)
 	mux.HandleFunc("GET /api/v1/message/{id}/link-check", mpLinkCheck(mb, lc, guard))
+	mux.HandleFunc("GET /api/v1/message/{id}/html-check", mpHTMLCheckHandler(mb))
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, jsonview.Summaries(srv.Summaries()))
 	})

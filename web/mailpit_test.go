@@ -512,3 +512,38 @@ func TestLinkCIDsGrowsLinearly(t *testing.T) {
 		}
 	})
 }
+
+// TestMailpitHTMLCheck: GET /api/v1/message/{ID}/html-check in Mailpit's
+// shape (its HTMLCheckResponse), flexbox scored unsupported in Outlook
+// for Windows; a message without HTML is Mailpit's 400.
+func TestMailpitHTMLCheck(t *testing.T) {
+	c := mpStart(t)
+	msg := "From: a@example.com\r\nTo: b@example.org\r\nSubject: Styled\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n" +
+		`<html lang="en"><body><div style="display: flex">Hi</div><div style="display: flex">there</div></body></html>` + "\r\n"
+	if err := c.p.send("a@example.com", []string{"b@example.org"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	var res mpHTMLCheck
+	c.json("GET", "/api/v1/message/latest/html-check", "", &res)
+	var flex *mpHTMLWarning
+	for i := range res.Warnings {
+		if res.Warnings[i].Slug == "css-display-flex" {
+			flex = &res.Warnings[i]
+		}
+	}
+	if flex == nil || flex.Score.Found != 2 || flex.Score.Unsupported <= 0 || flex.URL != "https://www.caniemail.com/features/css-display-flex/" || res.Total.Tests < 3 || res.Total.Nodes < 2 {
+		t.Fatalf("html-check: %+v; flex %+v", res.Total, flex)
+	}
+	found := false
+	for _, r := range flex.Results {
+		if r.Family == "outlook" && r.Platform == "windows" && r.Version == "2019" && r.Support == "no" && r.Name == "Outlook Windows (2019)" {
+			found = true
+		}
+	}
+	if !found || !slices.Contains(res.Platforms["windows"], "Outlook") || res.Total.Supported+res.Total.Partial+res.Total.Unsupported < 99.9 {
+		t.Errorf("html-check results: %+v platforms %v total %+v", flex.Results[:3], res.Platforms["windows"], res.Total)
+	}
+	if code, body, _ := c.do("GET", "/api/v1/message/1/html-check", ""); code != http.StatusBadRequest || !strings.Contains(body, "message does not contain HTML") {
+		t.Errorf("a message without HTML: %d %s", code, body)
+	}
+}

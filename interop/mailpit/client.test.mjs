@@ -57,6 +57,11 @@ await step("part", async () => {
   assert.equal(blob.type, "application/pdf");
   assert.equal(Buffer.from(await blob.arrayBuffer()).toString(), "%PDF-1.4");
 });
+await step("html check", async () => {
+  const check = await mailpit.htmlCheck(newsID);
+  assert.ok(check.Total.Tests > 0 && check.Warnings.some((w) => w.Slug === "html-p" && w.Score.Found === 1), JSON.stringify(check.Total));
+  await assert.rejects(mailpit.htmlCheck(welcomeID), /400/); // no HTML
+});
 await step("view html", async () => assert.match(await mailpit.renderMessageHTML(newsID), /This <b>week<\/b>/));
 await step("view text", async () => assert.match(await mailpit.renderMessageText(welcomeID), /verify at/));
 
