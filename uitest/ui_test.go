@@ -600,3 +600,27 @@ func TestSandboxesTab(t *testing.T) {
 		t.Errorf("requests elsewhere: %v", bad)
 	}
 }
+
+// TestClientsTab: a message's Clients tab lists what of its HTML the mail
+// clients lack, by caniemail (Mailpit's html-check behind it), each
+// feature linking to its caniemail page.
+func TestClientsTab(t *testing.T) {
+	srv := startServer(t)
+	web := proxyTo(t, srv.http)
+	msg := "From: app@example.com\nTo: ann@example.org\nSubject: Flex\nMIME-Version: 1.0\nContent-Type: text/html\n\n" +
+		`<html lang="en"><body><div style="display: flex">` + strings.Repeat("Words for the reader. ", 8) + "</div></body></html>\n"
+	if err := srv.send(t, "app@example.com", "ann@example.org", msg); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.do(t, chromedp.Navigate(web.URL), waitText("#live", "live"), waitCount("#list li", 1), chromedp.Click(chromedp.CSS("#msg-1")),
+		waitText("#subject", "Flex"), chromedp.Click(chromedp.CSS("#tab-clients")), waitText("#clients", "display:flex"),
+		waitText("#clients", "Outlook Windows"))
+	if href := eval[string](t, b, `[...document.querySelectorAll("#clients a")].find(a => a.textContent === "display:flex")?.href ?? ""`); href != "https://www.caniemail.com/features/css-display-flex/" {
+		t.Errorf("display:flex links to %q", href)
+	}
+	b.screenshot(t, "clients.png")
+	if bad := b.requestedElsewhere(strings.TrimPrefix(web.URL, "http://")); len(bad) > 0 {
+		t.Errorf("requests elsewhere: %v", bad)
+	}
+}

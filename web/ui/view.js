@@ -1,6 +1,6 @@
 // The message view: the envelope, and tabs for the HTML (sandboxed), the
-// text, headers, source (lint problems marked), attachments, links,
-// transcript, lint and DKIM.
+// text, headers, source (lint problems marked), attachments, links, mail
+// client support (caniemail), transcript, lint and DKIM.
 import { getJSON, getText, send, el, size, when, arrowTabs, busy } from "./api.js";
 
 const view = document.getElementById("view");
@@ -34,7 +34,7 @@ export async function showMessage(id, onDelete) {
   }
   if (my !== openings) return;
   const panel = el("div", { class: "tabpanel", role: "tabpanel", id: "message-panel" });
-  const names = ["HTML", "Text", "Headers", "Source", "Attachments", "Links", "Transcript", "Lint", "DKIM"];
+  const names = ["HTML", "Text", "Headers", "Source", "Attachments", "Links", "Clients", "Transcript", "Lint", "DKIM"];
   const count = { Attachments: m.attachments.length, Links: m.links.length, Lint: m.problems.length, DKIM: m.dkim.length };
   const buttons = names.map((n) => el("button", {
     role: "tab", id: `tab-${n.toLowerCase()}`, "aria-controls": "message-panel", "aria-selected": "false", tabindex: -1, type: "button",
@@ -132,6 +132,30 @@ const tabs = {
       const cell = /^https?:/.test(url) ? check : "";
       return el("tr", {}, el("td", {}, url), el("td", {}, cell), result);
     }))));
+  },
+  async Clients(m, panel) {
+    if (!m.has_html) { panel.append(el("p", { class: "empty" }, "This message has no HTML body.")); return; }
+    const check = await getJSON(`api/v1/message/${m.id}/html-check`);
+    // For each feature, the clients whose newest version tested lacks it.
+    const rows = [];
+    for (const w of check.Warnings) {
+      const newest = new Map();
+      for (const r of w.Results) newest.set(`${r.Family}.${r.Platform}`, r); // oldest first: the last stays
+      const no = [], partly = [];
+      for (const r of newest.values()) {
+        const name = r.Name.replace(/ \(.*\)$/, "");
+        if (r.Support === "no") no.push(name); else if (r.Support === "partial") partly.push(name);
+      }
+      if (!no.length && !partly.length) continue;
+      rows.push(el("tr", {},
+        el("td", {}, el("a", { href: w.URL, target: "_blank", rel: "noopener noreferrer" }, w.Title)),
+        el("td", {}, `${w.Score.Found}×`),
+        el("td", { class: no.length ? "error" : "warning" }, no.length ? `not in ${no.join(", ")}` : ""),
+        el("td", { class: "warning" }, partly.length ? `in part in ${partly.join(", ")}` : "")));
+    }
+    panel.append(el("p", { class: "muted" }, `${check.Total.Tests} feature(s) used; supported ${check.Total.Supported.toFixed(0)}%, in part ${check.Total.Partial.toFixed(0)}%, not ${check.Total.Unsupported.toFixed(0)}% (caniemail data, as Mailpit scores it)`));
+    if (!rows.length) { panel.append(el("p", { class: "ok" }, "Every feature the HTML uses is supported by every client tested.")); return; }
+    panel.append(el("table", { class: "grid", id: "clients" }, el("tbody", {}, rows)));
   },
   async Transcript(m, panel) {
     panel.append(el("pre", { class: "transcript", id: "message-transcript" }, await getText(`api/ui/messages/${m.id}/transcript`)));
