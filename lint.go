@@ -8,16 +8,19 @@ import (
 	"github.com/smtptest/smtptest/lint"
 )
 
-// Lint checks m with package lint, telling it what m's envelope allows:
-// raw UTF-8 in header fields if MAIL had SMTPUTF8, 8-bit bodies if it had
-// BODY=8BITMIME (or BINARYMIME). opts come after those. Without opts, a
-// message is checked once; each call returns its own slice.
+// Lint checks m with package lint, telling it what m's envelope says:
+// raw UTF-8 in header fields is allowed if MAIL had SMTPUTF8, 8-bit
+// bodies if it had BODY=8BITMIME (or BINARYMIME), and its MAIL FROM
+// (lint.MailFrom: judged with lint.BulkSender). opts come after those.
+// Without opts, a message is checked once; each call returns its own
+// slice.
 func (m *Message) Lint(opts ...lint.Option) []lint.Problem {
 	env := lintEnvelope{
 		smtputf8: m.MailOptions.UTF8,
 		eightBit: m.MailOptions.Body == smtp.Body8BitMIME || m.MailOptions.Body == smtp.BodyBinaryMIME,
+		mailFrom: m.From,
 	}
-	var all []lint.Option
+	all := []lint.Option{lint.MailFrom(env.mailFrom)}
 	if env.smtputf8 {
 		all = append(all, lint.SMTPUTF8())
 	}

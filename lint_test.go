@@ -79,3 +79,20 @@ func TestMessageLintUsesTheEnvelope(t *testing.T) {
 		t.Errorf("without: %v", rules)
 	}
 }
+
+// TestLintGivesMailFrom: Message.Lint tells lint the envelope's MAIL
+// FROM, so the bulk-sender profile judges its alignment with From.
+func TestLintGivesMailFrom(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	msg := "From: News <news@example.com>\r\nTo: ann@example.org\r\nSubject: News\r\nDate: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n"
+	if err := smtp.SendMail(srv.Addr(), nil, "bounces@esp.example.net", []string{"ann@example.org"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range srv.Messages()[0].Lint(lint.BulkSender()) {
+		found = found || p.Rule == "dmarc/spf-not-aligned"
+	}
+	if !found {
+		t.Errorf("no dmarc/spf-not-aligned for MAIL FROM bounces@esp.example.net and From news@example.com: %v", srv.Messages()[0].Lint(lint.BulkSender()))
+	}
+}

@@ -262,7 +262,10 @@ func (m *Message) cachedLinks() ([]string, error) {
 }
 
 // lintEnvelope is what m's envelope tells lint.
-type lintEnvelope struct{ smtputf8, eightBit bool }
+type lintEnvelope struct {
+	smtputf8, eightBit bool
+	mailFrom           string
+}
 
 // cachedLint is Lint without options of the caller's, run once if m has
 // a view (and its envelope still says what it said then); the caller

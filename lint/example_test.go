@@ -172,3 +172,20 @@ func ExampleHTMLFeatures() {
 	// px unit (css), used 1 time(s); Outlook for Windows versions without it: 0
 	// <div> element (html), used 1 time(s); Outlook for Windows versions without it: 0
 }
+
+// MailFrom gives lint the envelope's sender, so that the bulk-sender
+// profile judges the SPF side of DMARC alignment without DNS.
+func ExampleMailFrom() {
+	msg := "Date: Fri, 04 Dec 2026 10:00:00 +0000\r\n" +
+		"From: News <news@example.com>\r\n" +
+		"To: ann@example.org\r\n" +
+		"Subject: This week\r\n" +
+		"Message-ID: <w49@example.com>\r\n" +
+		"\r\n" +
+		"News.\r\n"
+	for _, p := range lint.Check([]byte(msg), lint.BulkSender(), lint.MailFrom("bounces@esp.example.net"), lint.Ignore("list/unsubscribe-missing", "list/one-click-missing", "dkim/missing")) {
+		fmt.Println(p)
+	}
+	// Output:
+	// line 2: warning dmarc/spf-not-aligned (RFC 7489 3.1.2): the MAIL FROM domain esp.example.net is not aligned with the From domain example.com: SPF cannot pass DMARC for this mail, only an aligned DKIM signature can (use a return path under example.com)
+}

@@ -3,6 +3,8 @@ package lint
 import (
 	"bytes"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // The fields bulk mail carries beside List-Unsubscribe: List-Id (RFC
@@ -127,4 +129,42 @@ func (c *checker) checkFeedbackID(e *entity, covered func(field string) bool) {
 	if covered != nil && !covered("Feedback-ID") {
 		c.add("list/feedback-id", "", fs[0].off, "no DKIM signature signs Feedback-ID: Gmail counts it only when a DKIM signature of the sender covers it")
 	}
+}
+
+// checkMailFromAlignment reports, for a bulk sender whose MAIL FROM is
+// known ([MailFrom]), a MAIL FROM domain not aligned with the From
+// domain (relaxed: the same organizational domain, RFC 7489 3.1.2): SPF
+// then cannot pass DMARC for the message, and it rests on DKIM alone.
+func (c *checker) checkMailFromAlignment(e *entity) {
+	if !c.cfg.bulk || c.cfg.mailFrom == "" {
+		return
+	}
+	_, envDomain, ok := strings.Cut(c.cfg.mailFrom, "@")
+	if !ok {
+		return
+	}
+	f, ok := e.first("from")
+	if !ok {
+		return
+	}
+	p := newScan(f.value)
+	a := p.addressList()
+	if p.err != "" || a.mailboxes != 1 || a.groups != 0 || len(p.lastDomain) == 0 {
+		return // no single From domain: other rules say so
+	}
+	from := strings.ToLower(string(p.lastDomain))
+	envDomain = strings.ToLower(strings.TrimSuffix(envDomain, "."))
+	if organization(envDomain) != organization(from) {
+		c.add("dmarc/spf-not-aligned", "", f.off, "the MAIL FROM domain %s is not aligned with the From domain %s: SPF cannot pass DMARC for this mail, only an aligned DKIM signature can (use a return path under %s)", envDomain, from, organization(from))
+	}
+}
+
+// organization is the organizational domain of d (RFC 7489 3.2): the
+// public suffix and one label more.
+func organization(d string) string {
+	org, err := publicsuffix.EffectiveTLDPlusOne(d)
+	if err != nil {
+		return d
+	}
+	return org
 }

@@ -42,3 +42,30 @@ func TestBulkFields(t *testing.T) {
 		t.Error("Feedback-ID judged without BulkSender")
 	}
 }
+
+// TestMailFromAlignment: with BulkSender and MailFrom, a MAIL FROM
+// outside From's organizational domain is reported; a subdomain of it,
+// the null sender, or no MailFrom is not.
+func TestMailFromAlignment(t *testing.T) {
+	msg := []byte("From: News <news@example.com>\r\nTo: ann@example.org\r\nSubject: News\r\nDate: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n")
+	for _, c := range []struct {
+		mailFrom string
+		bulk     bool
+		want     bool
+	}{
+		{"bounces@esp.example.net", true, true},
+		{"bounces@mail.example.com", true, false},
+		{"bounces@EXAMPLE.com", true, false},
+		{"", true, false},
+		{"bounces@esp.example.net", false, false},
+	} {
+		opts := []Option{MailFrom(c.mailFrom)}
+		if c.bulk {
+			opts = append(opts, BulkSender())
+		}
+		got := slices.Contains(rulesOf(Check(msg, opts...)), "dmarc/spf-not-aligned")
+		if got != c.want {
+			t.Errorf("MAIL FROM %q, bulk %v: reported %v", c.mailFrom, c.bulk, got)
+		}
+	}
+}

@@ -36,8 +36,9 @@ type scan struct {
 	// Encoded-words where RFC 2047 5 does not allow them.
 	words []wordProblem
 
-	itemBuf []item  // reused by items
-	itemArr [8]item // itemBuf's first backing array: most values have fewer
+	lastDomain []byte  // the dot-atom domain domain() read last (not a literal)
+	itemBuf    []item  // reused by items
+	itemArr    [8]item // itemBuf's first backing array: most values have fewer
 }
 
 // wordProblem is an encoded-word where RFC 2047 5 forbids it.
@@ -362,6 +363,14 @@ func (p *scan) domain() bool {
 	}
 	if !strict {
 		p.obs("comments or white space between the dots of a domain (obs-domain)")
+	}
+	p.lastDomain = p.lastDomain[:0]
+	for _, it := range items {
+		if it.kind == '.' {
+			p.lastDomain = append(p.lastDomain, '.')
+		} else {
+			p.lastDomain = append(p.lastDomain, it.text...)
+		}
 	}
 	return true
 }

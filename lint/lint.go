@@ -94,6 +94,7 @@ type config struct {
 	https        bool           // RequireHTTPS
 	allowHosts   []string       // AllowHosts, lower case
 	clients      []string       // Clients
+	mailFrom     string         // MailFrom
 }
 
 // SMTPUTF8 says the message went over SMTPUTF8 (RFC 6531): raw UTF-8 in
@@ -112,6 +113,15 @@ func EightBitMIME() Option { return optionFunc(func(c *config) { c.eightBitMIME 
 // List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 4). Give the keys
 // with [DKIMKeys] to have the signatures verified too.
 func BulkSender() Option { return optionFunc(func(c *config) { c.bulk = true }) }
+
+// MailFrom gives the message's MAIL FROM (reverse-path, "" for the null
+// sender): with [BulkSender], a MAIL FROM domain not aligned with the
+// From domain is reported (rule dmarc/spf-not-aligned, the SPF side of
+// DMARC alignment, checked without DNS). smtptest's Message.Lint and
+// assert.WellFormed give it from the envelope.
+func MailFrom(reversePath string) Option {
+	return optionFunc(func(c *config) { c.mailFrom = reversePath })
+}
 
 // RequireHTTPS reports http: links (rule content/link-http): a policy,
 // for senders whose links all have https.

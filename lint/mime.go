@@ -22,6 +22,7 @@ func (c *checker) checkEntity(start, end int, part string, depth int) {
 		c.checkLists(e)
 		c.checkListID(e)
 		c.checkAutoSubmitted(e)
+		c.checkMailFromAlignment(e)
 		c.checkDKIM(e)
 		c.checkMIMEVersion(e)
 	}

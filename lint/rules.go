@@ -82,6 +82,7 @@ var Rules = []Rule{
 	{"dkim/body-length", Warning, "RFC 6376 8.2", "a DKIM-Signature with l= (with DKIMKeys: one that leaves part of the body unsigned)"},
 	{"dkim/missing", Error, "RFC 6376 3.5", "BulkSender: no DKIM-Signature (Gmail and Yahoo require one)"},
 	{"dkim/not-aligned", Error, "RFC 7489 3.1", "BulkSender: no DKIM signature (with DKIMKeys: none that verified) by a domain aligned with From"},
+	{"dmarc/spf-not-aligned", Warning, "RFC 7489 3.1.2", "BulkSender with MailFrom: a MAIL FROM domain not aligned with From (relaxed): SPF cannot pass DMARC, only an aligned DKIM signature can"},
 	{"dkim/unsigned-field", Error, "RFC 8058 4", "BulkSender: no aligned DKIM signature signs From and the List-Unsubscribe and List-Unsubscribe-Post present"},
 
 	{"content/placeholder", Error, "smtptest content", "an unrendered template placeholder in the Subject, a text or the HTML: {{...}}, {%...%}, *|MERGE|*, ${...}, %recipient...%"},
