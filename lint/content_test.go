@@ -124,3 +124,19 @@ func TestInfoIsNoError(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageLarge: over 25 MB is reported, 25 MB itself is not.
+func TestMessageLarge(t *testing.T) {
+	body := strings.Repeat(strings.Repeat("x", 78)+"\r\n", (25<<20)/80-10)
+	fits := contentHead + "Content-Type: text/plain\r\n\r\n" + body
+	fits += strings.Repeat("y", (25<<20)-len(fits)-2) + "\r\n"
+	if len(fits) != 25<<20 {
+		t.Fatalf("%d bytes", len(fits))
+	}
+	if got := rulesOf(Check([]byte(fits))); slices.Contains(got, "content/message-large") {
+		t.Errorf("25 MB: %v", got)
+	}
+	if got := rulesOf(Check([]byte(fits + "z\r\n"))); !slices.Contains(got, "content/message-large") {
+		t.Errorf("25 MB and 3 bytes: %v", got)
+	}
+}
