@@ -21,6 +21,7 @@ import (
 	"github.com/smtptest/smtptest/dkimtest"
 	"github.com/smtptest/smtptest/internal/follow"
 	"github.com/smtptest/smtptest/internal/jsonview"
+	"github.com/smtptest/smtptest/lint"
 )
 
 // Options configure [Handler]. The zero value serves as cmd/smtptest
@@ -40,6 +41,11 @@ type Options struct {
 	// DKIMKeys verify the messages' DKIM signatures (never DNS), as
 	// cmd/smtptest -dkim-key; lint's DKIM rules use them too.
 	DKIMKeys []*dkimtest.Key
+
+	// Lint are more options messages are judged with (for the UI's lint
+	// problems and the API's): lint.AllowHosts for the links of a test's
+	// own hosts, lint.Clients, ...
+	Lint []lint.Option
 
 	// Tags says which tags messages get when they arrive (Mailpit's
 	// rules; the zero value is Mailpit's default). Clients change them
@@ -76,7 +82,7 @@ func Handler(srv *smtptest.Server, opts *Options) *Site {
 	if opts == nil {
 		opts = &Options{}
 	}
-	ch := jsonview.NewChecks(opts.BulkSender, opts.DKIMKeys)
+	ch := jsonview.NewChecks(opts.BulkSender, opts.DKIMKeys, opts.Lint...)
 	s := &Site{srv: srv, hub: newHub(), faults: newFaultSet(srv)}
 	mb := newMailbox(srv, ch, s.hub, opts.Tags)
 	s.handler = newAPI(srv, mb, s.faults, ch, newHostGuard(opts.Addr), s.hub)

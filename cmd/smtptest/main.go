@@ -32,6 +32,7 @@ import (
 
 	"github.com/smtptest/smtptest"
 	"github.com/smtptest/smtptest/internal/jsonview"
+	"github.com/smtptest/smtptest/lint"
 	"github.com/smtptest/smtptest/web"
 )
 
@@ -76,6 +77,24 @@ type config struct {
 	maxSandboxes             int
 	sandboxPorts             portRange
 	tags                     web.Tagging // -tags-disable, -tags-username
+	allowHosts               stringsFlag // -allow-hosts
+}
+
+// lintOptions are the lint options of the flags beyond -bulk-sender and
+// -dkim-key: -allow-hosts.
+func (c *config) lintOptions() []lint.Option {
+	var hosts []string
+	for _, list := range c.allowHosts {
+		for _, h := range strings.Split(list, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	if len(hosts) == 0 {
+		return nil
+	}
+	return []lint.Option{lint.AllowHosts(hosts...)}
 }
 
 // stringsFlag collects a flag given several times.
@@ -138,6 +157,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.Func("tags-disable", "with -http, tag messages from neither of `list`: x-tags (the X-Tags field), plus-addresses (ann+tag@example.org), comma-separated, as Mailpit's flag", func(v string) error {
 		return setTagsDisable(&c.tags, v)
 	})
+	fs.Var(&c.allowHosts, "allow-hosts", "let messages link to these `hosts` (comma-separated; *.test for every name under test), which lint reports otherwise: localhost, private addresses, .test, .local ... (rule content/link-local)")
 	fs.BoolVar(&c.tags.Username, "tags-username", false, "with -http, tag each message with its SMTP AUTH user, as Mailpit's flag")
 	fs.IntVar(&c.maxSandboxes, "max-sandboxes", 100, "with -http, make at most `n` sandboxes at once (POST /api/sandboxes; 429 past it; see SANDBOXES)")
 	fs.Var(&c.sandboxPorts, "sandbox-ports", "give sandboxes SMTP ports from `range` FIRST-LAST (to publish from a container; default: any free port)")
@@ -181,7 +201,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			}
 		}
 	}
-	c.checks = jsonview.NewChecks(c.bulkSender, c.dkimKeys)
+	c.checks = jsonview.NewChecks(c.bulkSender, c.dkimKeys, c.lintOptions()...)
 	if env := os.Getenv("SMTPTEST_USERS"); env != "" {
 		for _, word := range strings.Fields(env) {
 			if err := c.users.Set(word); err != nil {
@@ -364,7 +384,7 @@ func startAPI(c *config, srv *smtptest.Server, faults []smtptest.Fault, out *pri
 	}
 	addr := ln.Addr().String()
 	warnIfReachable(out, "-http", addr)
-	site := web.Handler(srv, &web.Options{Addr: addr, BulkSender: c.bulkSender, DKIMKeys: c.dkimKeys, Tags: c.tags})
+	site := web.Handler(srv, &web.Options{Addr: addr, BulkSender: c.bulkSender, DKIMKeys: c.dkimKeys, Lint: c.lintOptions(), Tags: c.tags})
 	for _, spec := range c.faults {
 		if err := site.AddFault(spec); err != nil { // parseAll read them, and allowed no more than fit
 			ln.Close()

@@ -89,6 +89,7 @@ type sandboxRequest struct {
 		Selector string `json:"selector"`
 		Key      string `json:"key"` // the DNS TXT record's text, or a PEM public or private key
 	} `json:"dkim_keys"`
+	AllowHosts     []string `json:"allow_hosts"`  // as -allow-hosts
 	TagsDisable    []string `json:"tags_disable"` // "x-tags", "plus-addresses", as -tags-disable
 	TagsUsername   bool     `json:"tags_username"`
 	MaxMessages    *int     `json:"max_messages"`
@@ -232,7 +233,7 @@ func (sb *sandboxes) start(sc *config, req sandboxRequest, ttl time.Duration) (*
 		return nil, err
 	}
 	s.srv = srv
-	s.site = web.Handler(srv, &web.Options{Addr: sb.top, BulkSender: sc.bulkSender, DKIMKeys: sc.dkimKeys, Tags: sc.tags})
+	s.site = web.Handler(srv, &web.Options{Addr: sb.top, BulkSender: sc.bulkSender, DKIMKeys: sc.dkimKeys, Lint: sc.lintOptions(), Tags: sc.tags})
 	for _, spec := range req.Faults {
 		s.site.AddFault(spec) // sandboxConfig parsed them, and allowed no more than fit
 	}
@@ -424,7 +425,8 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 			return nil, 0, fmt.Errorf("faults: %w", err)
 		}
 	}
-	sc.checks = jsonview.NewChecks(sc.bulkSender, sc.dkimKeys)
+	sc.allowHosts = stringsFlag{strings.Join(req.AllowHosts, ",")}
+	sc.checks = jsonview.NewChecks(sc.bulkSender, sc.dkimKeys, sc.lintOptions()...)
 	if _, err := serverOptions(sc); err != nil { // what the flags could not say either
 		return nil, 0, err
 	}

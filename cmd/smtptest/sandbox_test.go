@@ -261,3 +261,27 @@ func TestTagFlags(t *testing.T) {
 		t.Errorf("-tags-disable nope: %d %s", code, stderr)
 	}
 }
+
+// TestAllowHosts: -reject-malformed refuses a message that links to
+// localhost (content/link-local) unless -allow-hosts lets it; a sandbox's
+// allow_hosts likewise.
+func TestAllowHosts(t *testing.T) {
+	msg := "Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\nFrom: app@example.com\r\nTo: ann@example.org\r\nSubject: Verify\r\n\r\n" +
+		"Verify at http://localhost:3000/verify?t=1\r\n"
+	var tp *textproto.Error
+	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-reject-malformed")
+	if err := smtp.SendMail(p.addr, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); !errors.As(err, &tp) || tp.Code != 550 || !strings.Contains(tp.Msg, "localhost") {
+		t.Errorf("a link to localhost with -reject-malformed: %v", err)
+	}
+	q := start(t, "-http", "127.0.0.1:0", "-quiet", "-reject-malformed", "-allow-hosts", "localhost,*.test")
+	if err := smtp.SendMail(q.addr, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+		t.Errorf("with -allow-hosts localhost: %v", err)
+	}
+	if _, body := do(t, "GET", q.api+"/api/messages/1", ""); strings.Contains(body, "content/link-local") {
+		t.Errorf("the API lists content/link-local despite -allow-hosts: %s", body)
+	}
+	sb := newSandbox(t, p, `{"reject_malformed": true, "allow_hosts": ["localhost"]}`)
+	if err := smtp.SendMail(sb.SMTP, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+		t.Errorf("a sandbox with allow_hosts: %v", err)
+	}
+}

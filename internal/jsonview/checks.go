@@ -70,8 +70,9 @@ func (ch *Checks) Judge(m *smtptest.Message) ([]Problem, []DKIM) {
 // LintOptions are the lint options the checks use (for RejectMalformed).
 func (ch *Checks) LintOptions() []lint.Option { return ch.lint }
 
-// NewChecks returns the checks of -bulk-sender (bulk) and -dkim-key (keys).
-func NewChecks(bulk bool, keys []*dkimtest.Key) *Checks {
+// NewChecks returns the checks of -bulk-sender (bulk) and -dkim-key (keys),
+// with extra lint options (-allow-hosts) after those.
+func NewChecks(bulk bool, keys []*dkimtest.Key, extra ...lint.Option) *Checks {
 	ch := &Checks{keys: new(dkimtest.Keys)}
 	ch.keys.Add(keys...)
 	if bulk {
@@ -80,6 +81,7 @@ func NewChecks(bulk bool, keys []*dkimtest.Key) *Checks {
 	if len(keys) > 0 {
 		ch.lint = append(ch.lint, lint.DKIMKeys(ch.keys))
 	}
+	ch.lint = append(ch.lint, extra...)
 	return ch
 }
 
