@@ -960,3 +960,28 @@ func ExampleReply() {
 	// Output:
 	// 452 "4.2.2 Mailbox full"
 }
+
+// Greylist answers a triplet's first attempt 451 4.7.1 and accepts a
+// retry after Delay: a FakeClock stands for the wait, so the test
+// checks the application's retry without sleeping.
+func ExampleGreylist() {
+	runTest(func(t testing.TB) { // func TestRetriesWhenGreylisted(t *testing.T) {
+		clock := smtptest.NewFakeClock(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+		srv := smtptest.NewServer(t, smtptest.Greylist{Delay: 5 * time.Minute, Clock: clock})
+		msg := []byte("From: app@example.com\r\nTo: ann@example.org\r\nSubject: Hi\r\n" +
+			"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n")
+
+		err := smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, msg)
+		var refused *textproto.Error
+		if errors.As(err, &refused) {
+			fmt.Println("first attempt:", refused.Code, refused.Msg)
+		}
+		clock.Advance(5 * time.Minute) // the application's retry, five minutes later
+		fmt.Println("retry:", smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, msg))
+		fmt.Println(len(srv.Messages()), "message,", len(srv.Rejections()), "refusal")
+	})
+	// Output:
+	// first attempt: 451 4.7.1 Greylisted: try again later
+	// retry: <nil>
+	// 1 message, 1 refusal
+}

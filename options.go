@@ -55,6 +55,7 @@ type config struct {
 	seedSet         bool
 	disabled        map[string]bool // EHLO keywords not advertised
 	linkSpeed       int             // bytes per second each way; 0: no limit
+	greylist        *greylister     // Greylist; nil: none
 	startTLS        bool
 	implicitTLS     bool
 	requireTLS      bool

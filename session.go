@@ -72,6 +72,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if g := s.srv.cfg.greylist; g != nil {
+		if rep := g.check(s.c.remote.Addr().String(), s.from, to); rep != nil {
+			return rep
+		}
+	}
 	if h := s.srv.cfg.hooks.ValidateRecipient; h != nil {
 		if rep := s.srv.callHook(s.c, "ValidateRecipient", &defaultRcptReply, func() error { return h(to) }); rep != nil {
 			return rep

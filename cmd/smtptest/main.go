@@ -78,6 +78,7 @@ type config struct {
 	sandboxPorts             portRange
 	tags                     web.Tagging // -tags-disable, -tags-username
 	allowHosts               stringsFlag // -allow-hosts
+	greylist                 time.Duration
 }
 
 // lintOptions are the lint options of the flags beyond -bulk-sender and
@@ -157,6 +158,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.Func("tags-disable", "with -http, tag messages from neither of `list`: x-tags (the X-Tags field), plus-addresses (ann+tag@example.org), comma-separated, as Mailpit's flag", func(v string) error {
 		return setTagsDisable(&c.tags, v)
 	})
+	fs.DurationVar(&c.greylist, "greylist", 0, "greylist as Postgrey does: refuse a (client, sender, recipient) triplet's first attempt with 451 4.7.1 and accept it retried after `delay` (0: off)")
 	fs.Var(&c.allowHosts, "allow-hosts", "let messages link to these `hosts` (comma-separated; *.test for every name under test), which lint reports otherwise: localhost, private addresses, .test, .local ... (rule content/link-local)")
 	fs.BoolVar(&c.tags.Username, "tags-username", false, "with -http, tag each message with its SMTP AUTH user, as Mailpit's flag")
 	fs.IntVar(&c.maxSandboxes, "max-sandboxes", 100, "with -http, make at most `n` sandboxes at once (POST /api/sandboxes; 429 past it; see SANDBOXES)")
@@ -473,8 +475,13 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 		opts = append(opts, smtptest.Seed(c.seed))
 	}
 	if c.rejectMalformed {
-		opts = append(opts, smtptest.RejectMalformed(c.checks.LintOptions()...,
-		))
+		opts = append(opts, smtptest.RejectMalformed(c.checks.LintOptions()...))
+	}
+	if c.greylist < 0 {
+		return nil, errors.New("-greylist: a negative delay")
+	}
+	if c.greylist > 0 {
+		opts = append(opts, smtptest.Greylist{Delay: c.greylist})
 	}
 	return opts, nil
 }

@@ -90,6 +90,7 @@ type sandboxRequest struct {
 		Key      string `json:"key"` // the DNS TXT record's text, or a PEM public or private key
 	} `json:"dkim_keys"`
 	AllowHosts     []string `json:"allow_hosts"`  // as -allow-hosts
+	Greylist       string   `json:"greylist"`     // as -greylist: "5s"
 	TagsDisable    []string `json:"tags_disable"` // "x-tags", "plus-addresses", as -tags-disable
 	TagsUsername   bool     `json:"tags_username"`
 	MaxMessages    *int     `json:"max_messages"`
@@ -373,6 +374,13 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 		maxMessages: c.maxMessages, maxStoreBytes: c.maxStoreBytes, maxTranscripts: c.maxTranscripts, maxRejections: c.maxRejections,
 		users: userFlag{}, startTLS: req.StartTLS, implicitTLS: req.TLS, requireTLS: req.RequireTLS, requireAuth: req.RequireAuth,
 		authTLS: req.AuthRequiresTLS, rejectMalformed: req.RejectMalformed, bulkSender: req.BulkSender,
+	}
+	if req.Greylist != "" {
+		d, err := time.ParseDuration(req.Greylist)
+		if err != nil || d < 0 {
+			return nil, 0, fmt.Errorf("greylist %q: want a duration, like \"5s\"", req.Greylist)
+		}
+		sc.greylist = d
 	}
 	if req.StartTLS && req.TLS {
 		return nil, 0, errors.New("starttls and tls: one or the other")

@@ -285,3 +285,28 @@ func TestAllowHosts(t *testing.T) {
 		t.Errorf("a sandbox with allow_hosts: %v", err)
 	}
 }
+
+// TestGreylistFlag: -greylist refuses a first attempt with 451 4.7.1 (in
+// the output and the API's rejections); a sandbox's greylist likewise.
+func TestGreylistFlag(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-greylist", "1h")
+	var tp *textproto.Error
+	if err := smtp.SendMail(p.addr, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); !errors.As(err, &tp) || tp.Code != 451 || !strings.Contains(tp.Msg, "4.7.1 Greylisted") {
+		t.Errorf("first attempt: %v", err)
+	}
+	for l := p.line(); !strings.Contains(l, "refused"); l = p.line() {
+	}
+	if _, body := do(t, "GET", p.api+"/api/rejections", ""); !strings.Contains(body, `"code": 451`) || !strings.Contains(body, "ann@example.org") {
+		t.Errorf("rejections: %s", body)
+	}
+	sb := newSandbox(t, p, `{"greylist": "1h"}`)
+	if err := smtp.SendMail(sb.SMTP, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); !errors.As(err, &tp) || tp.Code != 451 {
+		t.Errorf("a sandbox's greylist: %v", err)
+	}
+	if code, _ := do(t, "POST", p.api+"/api/sandboxes", `{"greylist": "soon"}`); code != http.StatusBadRequest {
+		t.Errorf("a bad greylist: %d", code)
+	}
+	if code, stderr := runBad(t, "-greylist", "-1s"); code != 2 || !strings.Contains(stderr, "negative") {
+		t.Errorf("-greylist -1s: %d %s", code, stderr)
+	}
+}
