@@ -140,6 +140,7 @@ type conn struct {
 	// The transaction, as the replies show it (conn_write.go).
 	rcpts      []string // its recipients, from the 250s to RCPT
 	bdatActive bool     // a BDAT transfer has begun: the next BDAT is not the DATA stage, DATA is refused
+	limited    bool     // RateLimit counted this connection: it lets it go when it ends
 	bdatPassed bool     // go-smtp has seen a chunk of it (its BDAT goroutine runs)
 
 	// The body being read (conn_body.go).
@@ -239,6 +240,13 @@ func (c *conn) greet() {
 			return
 		}
 	}
+	if l := c.srv.cfg.rateLimit; l != nil {
+		if rep := l.connect(c.remote.Addr()); rep != nil {
+			c.refuse(rep)
+			return
+		}
+		c.limited = true
+	}
 	if h := c.srv.cfg.hooks.ValidateHost; h != nil {
 		rep := c.srv.callHook(c, "ValidateHost", &defaultHostReply, func() error {
 			return h(c.remote.Addr())
@@ -300,6 +308,12 @@ func (c *conn) Close() error {
 		if c.r < c.w {
 			c.linger()
 		}
+	}
+	if c.limited {
+		// Before the socket closes: a client that saw it close and comes
+		// back finds its place free (RateLimit.Concurrent).
+		c.srv.cfg.rateLimit.disconnect(c.remote.Addr())
+		c.limited = false
 	}
 	err := c.stream.Close()
 	c.srv.connClosed(c)

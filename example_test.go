@@ -985,3 +985,28 @@ func ExampleGreylist() {
 	// retry: <nil>
 	// 1 message, 1 refusal
 }
+
+// RateLimit answers a client over its rate 421 4.7.0 and hangs up, as
+// big receivers throttle; a FakeClock refills the bucket without a wait.
+func ExampleRateLimit() {
+	runTest(func(t testing.TB) { // func TestBacksOffWhenThrottled(t *testing.T) {
+		clock := smtptest.NewFakeClock(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+		srv := smtptest.NewServer(t, smtptest.RateLimit{Messages: 1, Period: time.Minute, Clock: clock})
+		msg := []byte("From: app@example.com\r\nTo: ann@example.org\r\nSubject: Hi\r\n" +
+			"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n")
+		send := func() error {
+			return smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, msg)
+		}
+		fmt.Println("first:", send())
+		var refused *textproto.Error
+		if errors.As(send(), &refused) {
+			fmt.Println("second at once:", refused.Code, refused.Msg)
+		}
+		clock.Advance(time.Minute)
+		fmt.Println("a minute later:", send())
+	})
+	// Output:
+	// first: <nil>
+	// second at once: 421 4.7.0 Message rate limit exceeded: slow down
+	// a minute later: <nil>
+}

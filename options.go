@@ -56,6 +56,7 @@ type config struct {
 	disabled        map[string]bool // EHLO keywords not advertised
 	linkSpeed       int             // bytes per second each way; 0: no limit
 	greylist        *greylister     // Greylist; nil: none
+	rateLimit       *limiter        // RateLimit; nil: none
 	startTLS        bool
 	implicitTLS     bool
 	requireTLS      bool

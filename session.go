@@ -61,6 +61,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.srv.cfg.requireAuth && s.authUser == "" {
 		return errAuthRequired
 	}
+	if l := s.srv.cfg.rateLimit; l != nil {
+		if rep := l.message(s.c.remote.Addr()); rep != nil {
+			return rep
+		}
+	}
 	if h := s.srv.cfg.hooks.ValidateSender; h != nil {
 		if rep := s.srv.callHook(s.c, "ValidateSender", &defaultSenderReply, func() error { return h(from) }); rep != nil {
 			return rep
@@ -72,6 +77,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if l := s.srv.cfg.rateLimit; l != nil {
+		if rep := l.recipient(s.c.remote.Addr()); rep != nil {
+			return rep
+		}
+	}
 	if g := s.srv.cfg.greylist; g != nil {
 		if rep := g.check(s.c.remote.Addr().String(), s.from, to); rep != nil {
 			return rep

@@ -79,6 +79,7 @@ type config struct {
 	tags                     web.Tagging // -tags-disable, -tags-username
 	allowHosts               stringsFlag // -allow-hosts
 	greylist                 time.Duration
+	rateLimit                rateFlag
 }
 
 // lintOptions are the lint options of the flags beyond -bulk-sender and
@@ -159,6 +160,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 		return setTagsDisable(&c.tags, v)
 	})
 	fs.DurationVar(&c.greylist, "greylist", 0, "greylist as Postgrey does: refuse a (client, sender, recipient) triplet's first attempt with 451 4.7.1 and accept it retried after `delay` (0: off)")
+	fs.Var(&c.rateLimit, "rate-limit", "throttle each client as big receivers do (421 4.7.0 and a hang-up past it): `limits` messages=N,recipients=N,connections=N (a period each, period=1m by default),concurrent=N (open at once)")
 	fs.Var(&c.allowHosts, "allow-hosts", "let messages link to these `hosts` (comma-separated; *.test for every name under test), which lint reports otherwise: localhost, private addresses, .test, .local ... (rule content/link-local)")
 	fs.BoolVar(&c.tags.Username, "tags-username", false, "with -http, tag each message with its SMTP AUTH user, as Mailpit's flag")
 	fs.IntVar(&c.maxSandboxes, "max-sandboxes", 100, "with -http, make at most `n` sandboxes at once (POST /api/sandboxes; 429 past it; see SANDBOXES)")
@@ -482,6 +484,9 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 	}
 	if c.greylist > 0 {
 		opts = append(opts, smtptest.Greylist{Delay: c.greylist})
+	}
+	if c.rateLimit.set {
+		opts = append(opts, c.rateLimit.RateLimit)
 	}
 	return opts, nil
 }

@@ -91,6 +91,7 @@ type sandboxRequest struct {
 	} `json:"dkim_keys"`
 	AllowHosts     []string `json:"allow_hosts"`  // as -allow-hosts
 	Greylist       string   `json:"greylist"`     // as -greylist: "5s"
+	RateLimit      string   `json:"rate_limit"`   // as -rate-limit: "messages=10,period=1m"
 	TagsDisable    []string `json:"tags_disable"` // "x-tags", "plus-addresses", as -tags-disable
 	TagsUsername   bool     `json:"tags_username"`
 	MaxMessages    *int     `json:"max_messages"`
@@ -381,6 +382,11 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 			return nil, 0, fmt.Errorf("greylist %q: want a duration, like \"5s\"", req.Greylist)
 		}
 		sc.greylist = d
+	}
+	if req.RateLimit != "" {
+		if err := sc.rateLimit.Set(req.RateLimit); err != nil {
+			return nil, 0, fmt.Errorf("rate_limit: %v", err)
+		}
 	}
 	if req.StartTLS && req.TLS {
 		return nil, 0, errors.New("starttls and tls: one or the other")

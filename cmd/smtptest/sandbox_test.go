@@ -310,3 +310,33 @@ func TestGreylistFlag(t *testing.T) {
 		t.Errorf("-greylist -1s: %d %s", code, stderr)
 	}
 }
+
+// TestRateLimitFlag: -rate-limit throttles (421 4.7.0 and a hang-up), a
+// sandbox's rate_limit likewise; bad specs are refused.
+func TestRateLimitFlag(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-rate-limit", "messages=1,period=1h")
+	if err := smtp.SendMail(p.addr, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	var tp *textproto.Error
+	if err := smtp.SendMail(p.addr, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); !errors.As(err, &tp) || tp.Code != 421 || !strings.Contains(tp.Msg, "4.7.0") {
+		t.Errorf("the second message: %v", err)
+	}
+	sb := newSandbox(t, p, `{"rate_limit": "concurrent=1"}`)
+	c1, err := smtp.Dial(sb.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	if _, err := smtp.Dial(sb.SMTP); err == nil || !strings.Contains(err.Error(), "421") {
+		t.Errorf("a second connection at once: %v", err)
+	}
+	if code, _ := do(t, "POST", p.api+"/api/sandboxes", `{"rate_limit": "fast"}`); code != http.StatusBadRequest {
+		t.Errorf("a bad rate_limit: %d", code)
+	}
+	for _, bad := range []string{"messages", "messages=-1", "period=0s", "speed=3"} {
+		if code, _ := runBad(t, "-rate-limit", bad); code != 2 {
+			t.Errorf("-rate-limit %s: exit %d", bad, code)
+		}
+	}
+}
