@@ -240,6 +240,11 @@ func (c *conn) greet() {
 			return
 		}
 	}
+	if c.pregreeted() {
+		c.refuse(replyUnsynchronized)
+		c.state = lifeClosing
+		return
+	}
 	if l := c.srv.cfg.rateLimit; l != nil {
 		if rep := l.connect(c.remote.Addr()); rep != nil {
 			c.refuse(rep)

@@ -60,6 +60,9 @@ func (c *conn) nextCommand() error {
 		return nil
 	}
 	c.takeCommand(line)
+	if c.outOfSync() {
+		return c.unsynchronized()
+	}
 	if handled, err := c.answerItself(line, tooLong); handled || err != nil {
 		return err
 	}

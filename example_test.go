@@ -1,6 +1,7 @@
 package smtptest_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -1009,4 +1010,30 @@ func ExampleRateLimit() {
 	// first: <nil>
 	// second at once: 421 4.7.0 Message rate limit exceeded: slow down
 	// a minute later: <nil>
+}
+
+// StrictSync refuses a client that pipelines where RFC 2920 forbids it,
+// as Postfix 3.9 (smtpd_forbid_unauth_pipelining) and Exim
+// (smtp_enforce_sync) do: here, one that sends MAIL with EHLO.
+func ExampleStrictSync() {
+	srv, err := smtptest.Start(smtptest.StrictSync{})
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	r.ReadString('\n') // the greeting
+	fmt.Fprint(conn, "EHLO client.example\r\nMAIL FROM:<app@example.com>\r\n")
+	reply, _ := r.ReadString('\n')
+	fmt.Println(strings.TrimSpace(reply))
+	_, err = r.ReadString('\n')
+	fmt.Println("then:", err)
+	// Output:
+	// 554 5.5.0 Error: SMTP protocol synchronization
+	// then: EOF
 }

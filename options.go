@@ -57,6 +57,7 @@ type config struct {
 	linkSpeed       int             // bytes per second each way; 0: no limit
 	greylist        *greylister     // Greylist; nil: none
 	rateLimit       *limiter        // RateLimit; nil: none
+	strictSync      *StrictSync     // StrictSync; nil: none
 	startTLS        bool
 	implicitTLS     bool
 	requireTLS      bool

@@ -80,6 +80,8 @@ type config struct {
 	allowHosts               stringsFlag // -allow-hosts
 	greylist                 time.Duration
 	rateLimit                rateFlag
+	strictSync               bool
+	greetPause               time.Duration
 }
 
 // lintOptions are the lint options of the flags beyond -bulk-sender and
@@ -160,6 +162,8 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 		return setTagsDisable(&c.tags, v)
 	})
 	fs.DurationVar(&c.greylist, "greylist", 0, "greylist as Postgrey does: refuse a (client, sender, recipient) triplet's first attempt with 451 4.7.1 and accept it retried after `delay` (0: off)")
+	fs.BoolVar(&c.strictSync, "strict-sync", false, "refuse a client that pipelines where RFC 2920 forbids it (554 5.5.0 and a hang-up), as Postfix's smtpd_forbid_unauth_pipelining")
+	fs.DurationVar(&c.greetPause, "greet-pause", 0, "with -strict-sync, wait `duration` before the greeting and refuse a client that talks first (postscreen's pregreet test)")
 	fs.Var(&c.rateLimit, "rate-limit", "throttle each client as big receivers do (421 4.7.0 and a hang-up past it): `limits` messages=N,recipients=N,connections=N (a period each, period=1m by default),concurrent=N (open at once)")
 	fs.Var(&c.allowHosts, "allow-hosts", "let messages link to these `hosts` (comma-separated; *.test for every name under test), which lint reports otherwise: localhost, private addresses, .test, .local ... (rule content/link-local)")
 	fs.BoolVar(&c.tags.Username, "tags-username", false, "with -http, tag each message with its SMTP AUTH user, as Mailpit's flag")
@@ -487,6 +491,12 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 	}
 	if c.rateLimit.set {
 		opts = append(opts, c.rateLimit.RateLimit)
+	}
+	if c.greetPause < 0 || (c.greetPause > 0 && !c.strictSync) {
+		return nil, errors.New("-greet-pause: a duration, with -strict-sync")
+	}
+	if c.strictSync {
+		opts = append(opts, smtptest.StrictSync{GreetPause: c.greetPause})
 	}
 	return opts, nil
 }

@@ -92,6 +92,8 @@ type sandboxRequest struct {
 	AllowHosts     []string `json:"allow_hosts"`  // as -allow-hosts
 	Greylist       string   `json:"greylist"`     // as -greylist: "5s"
 	RateLimit      string   `json:"rate_limit"`   // as -rate-limit: "messages=10,period=1m"
+	StrictSync     bool     `json:"strict_sync"`  // as -strict-sync
+	GreetPause     string   `json:"greet_pause"`  // as -greet-pause: "1s"
 	TagsDisable    []string `json:"tags_disable"` // "x-tags", "plus-addresses", as -tags-disable
 	TagsUsername   bool     `json:"tags_username"`
 	MaxMessages    *int     `json:"max_messages"`
@@ -382,6 +384,14 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 			return nil, 0, fmt.Errorf("greylist %q: want a duration, like \"5s\"", req.Greylist)
 		}
 		sc.greylist = d
+	}
+	sc.strictSync = req.StrictSync
+	if req.GreetPause != "" {
+		d, err := time.ParseDuration(req.GreetPause)
+		if err != nil || d < 0 {
+			return nil, 0, fmt.Errorf("greet_pause %q: want a duration, like \"1s\"", req.GreetPause)
+		}
+		sc.greetPause = d
 	}
 	if req.RateLimit != "" {
 		if err := sc.rateLimit.Set(req.RateLimit); err != nil {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/smtp"
 	"net/textproto"
@@ -338,5 +340,25 @@ func TestRateLimitFlag(t *testing.T) {
 		if code, _ := runBad(t, "-rate-limit", bad); code != 2 {
 			t.Errorf("-rate-limit %s: exit %d", bad, code)
 		}
+	}
+}
+
+// TestStrictSyncFlag: -strict-sync refuses EHLO and MAIL in one write;
+// -greet-pause needs it.
+func TestStrictSyncFlag(t *testing.T) {
+	p := start(t, "-quiet", "-strict-sync")
+	nc, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := bufio.NewReader(nc)
+	r.ReadString('\n')
+	io.WriteString(nc, "EHLO client.example\r\nMAIL FROM:<a@example.com>\r\n")
+	if l, _ := r.ReadString('\n'); !strings.HasPrefix(l, "554 5.5.0") {
+		t.Errorf("EHLO and MAIL in one write: %q", l)
+	}
+	if code, stderr := runBad(t, "-greet-pause", "1s"); code != 2 || !strings.Contains(stderr, "-strict-sync") {
+		t.Errorf("-greet-pause alone: %d %s", code, stderr)
 	}
 }
