@@ -1037,3 +1037,33 @@ func ExampleStrictSync() {
 	// 554 5.5.0 Error: SMTP protocol synchronization
 	// then: EOF
 }
+
+// LikeGmail refuses bulk mail the way Gmail does: this newsletter has no
+// one-click unsubscription and no DKIM signature.
+func ExampleLikeGmail() {
+	srv, err := smtptest.Start(smtptest.LikeGmail())
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	msg := "From: News <news@example.com>\r\nTo: ann@example.org\r\nSubject: This week\r\n" +
+		"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <w49@example.com>\r\n\r\nNews.\r\n"
+	err = smtp.SendMail(srv.Addr(), nil, "news@example.com", []string{"ann@example.org"}, []byte(msg))
+	var refused *textproto.Error
+	if errors.As(err, &refused) {
+		fmt.Println(refused.Code, refused.Msg)
+	}
+	// Output: 550 5.7.1 no List-Unsubscribe: Gmail and Yahoo require one-click unsubscription of bulk mail (RFC 8058 3.1)
+}
+
+// LikePostfix receives as Postfix 3.9 does with its defaults.
+func ExampleLikePostfix() {
+	srv, err := smtptest.Start(smtptest.LikePostfix())
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	cfg := srv.Config()
+	fmt.Println(cfg.MaxMessageBytes, "bytes,", cfg.MaxRecipients, "recipients a message")
+	// Output: 10240000 bytes, 1000 recipients a message
+}

@@ -82,6 +82,8 @@ type config struct {
 	rateLimit                rateFlag
 	strictSync               bool
 	greetPause               time.Duration
+	like                     string          // -like: postfix, gmail
+	given                    map[string]bool // the flags given, by name
 }
 
 // lintOptions are the lint options of the flags beyond -bulk-sender and
@@ -162,6 +164,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 		return setTagsDisable(&c.tags, v)
 	})
 	fs.DurationVar(&c.greylist, "greylist", 0, "greylist as Postgrey does: refuse a (client, sender, recipient) triplet's first attempt with 451 4.7.1 and accept it retried after `delay` (0: off)")
+	fs.StringVar(&c.like, "like", "", "receive as `server` does: postfix (3.9's defaults: 10,240,000 bytes, 1,000 recipients, 50 connections a client, strict pipelining) or gmail (25 MB, 100 recipients, bulk-sender lint refusals, throttling); flags given beside it change it")
 	fs.BoolVar(&c.strictSync, "strict-sync", false, "refuse a client that pipelines where RFC 2920 forbids it (554 5.5.0 and a hang-up), as Postfix's smtpd_forbid_unauth_pipelining")
 	fs.DurationVar(&c.greetPause, "greet-pause", 0, "with -strict-sync, wait `duration` before the greeting and refuse a client that talks first (postscreen's pregreet test)")
 	fs.Var(&c.rateLimit, "rate-limit", "throttle each client as big receivers do (421 4.7.0 and a hang-up past it): `limits` messages=N,recipients=N,connections=N (a period each, period=1m by default),concurrent=N (open at once)")
@@ -185,6 +188,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	c.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { c.given[f.Name] = true })
 	if err := mailpitEnv(c, fs); err != nil {
 		return nil, err
 	}
@@ -437,7 +442,17 @@ func warnIfReachable(out *printer, flag, addr string) {
 
 // serverOptions turns the flags into the server's options.
 func serverOptions(c *config) ([]smtptest.Option, error) {
-	opts := []smtptest.Option{
+	var opts []smtptest.Option
+	switch c.like {
+	case "":
+	case "postfix":
+		opts = append(opts, smtptest.LikePostfix())
+	case "gmail":
+		opts = append(opts, smtptest.LikeGmail())
+	default:
+		return nil, fmt.Errorf("-like %q: want postfix or gmail", c.like)
+	}
+	opts = append(opts,
 		smtptest.ListenAddr(c.addr),
 		smtptest.WriteTimeout(c.writeTimeout),
 		smtptest.RetainMessages(c.maxMessages, c.maxStoreBytes),
@@ -445,9 +460,14 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 		smtptest.RetainRejections(c.maxRejections),
 		smtptest.Domain(c.domain),
 		smtptest.Banner(c.banner),
-		smtptest.MaxMessageBytes(c.maxSize),
-		smtptest.MaxRecipients(c.maxRcpt),
 		smtptest.ReadTimeout(c.readTimeout),
+	)
+	// A profile's limits stand unless the flags are given.
+	if c.like == "" || c.given["max-size"] {
+		opts = append(opts, smtptest.MaxMessageBytes(c.maxSize))
+	}
+	if c.like == "" || c.given["max-recipients"] {
+		opts = append(opts, smtptest.MaxRecipients(c.maxRcpt))
 	}
 	if c.startTLS {
 		opts = append(opts, smtptest.StartTLS())

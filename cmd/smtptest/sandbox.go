@@ -93,6 +93,7 @@ type sandboxRequest struct {
 	Greylist       string   `json:"greylist"`     // as -greylist: "5s"
 	RateLimit      string   `json:"rate_limit"`   // as -rate-limit: "messages=10,period=1m"
 	StrictSync     bool     `json:"strict_sync"`  // as -strict-sync
+	Like           string   `json:"like"`         // as -like: "postfix", "gmail"
 	GreetPause     string   `json:"greet_pause"`  // as -greet-pause: "1s"
 	TagsDisable    []string `json:"tags_disable"` // "x-tags", "plus-addresses", as -tags-disable
 	TagsUsername   bool     `json:"tags_username"`
@@ -386,6 +387,7 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 		sc.greylist = d
 	}
 	sc.strictSync = req.StrictSync
+	sc.like = req.Like
 	if req.GreetPause != "" {
 		d, err := time.ParseDuration(req.GreetPause)
 		if err != nil || d < 0 {

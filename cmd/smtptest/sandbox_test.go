@@ -362,3 +362,40 @@ func TestStrictSyncFlag(t *testing.T) {
 		t.Errorf("-greet-pause alone: %d %s", code, stderr)
 	}
 }
+
+// TestLikeFlag: -like gmail refuses bulk mail without one-click
+// unsubscription (550 5.7.1); a sandbox's like likewise; -like postfix
+// keeps its size limit unless -max-size is given; an unknown name is
+// refused.
+func TestLikeFlag(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-like", "gmail")
+	var tp *textproto.Error
+	if err := smtp.SendMail(p.addr, nil, "app@example.com", []string{"ann@example.org"}, []byte(msg)); !errors.As(err, &tp) || tp.Code != 550 || !strings.HasPrefix(tp.Msg, "5.7.1") {
+		t.Errorf("-like gmail: %v", err)
+	}
+	sb := newSandbox(t, p, `{"like": "postfix"}`)
+	c, err := smtp.Dial(sb.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.example"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, size := c.Extension("SIZE"); !ok || size != "10240000" {
+		t.Errorf("a sandbox like postfix advertises SIZE %q", size)
+	}
+	q := start(t, "-quiet", "-like", "postfix", "-max-size", "2048")
+	c2, err := smtp.Dial(q.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.Hello("client.example")
+	if _, size := c2.Extension("SIZE"); size != "2048" {
+		t.Errorf("-like postfix -max-size 2048 advertises SIZE %q", size)
+	}
+	if code, stderr := runBad(t, "-like", "exim"); code != 2 || !strings.Contains(stderr, "want postfix or gmail") {
+		t.Errorf("-like exim: %d %s", code, stderr)
+	}
+}
