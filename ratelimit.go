@@ -127,28 +127,25 @@ func (l *limiter) disconnect(a netip.Addr) {
 
 // message takes a message token of a at MAIL.
 func (l *limiter) message(a netip.Addr) *smtp.SMTPError {
-	if l.Messages == 0 {
-		return nil
-	}
-	now := l.Clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.client(a).messages.take(l.Messages, l.Period, now) {
-		return replyMessageRate
-	}
-	return nil
+	return l.take(a, l.Messages, func(cr *clientRate) *bucket { return &cr.messages }, replyMessageRate)
 }
 
 // recipient takes a recipient token of a at RCPT.
 func (l *limiter) recipient(a netip.Addr) *smtp.SMTPError {
-	if l.Recipients == 0 {
+	return l.take(a, l.Recipients, func(cr *clientRate) *bucket { return &cr.recipients }, replyRecipientRate)
+}
+
+// take takes a token of a's bucket that which picks, holding size (0:
+// no limit), and returns refusal if there is none.
+func (l *limiter) take(a netip.Addr, size int, which func(*clientRate) *bucket, refusal *smtp.SMTPError) *smtp.SMTPError {
+	if size == 0 {
 		return nil
 	}
 	now := l.Clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.client(a).recipients.take(l.Recipients, l.Period, now) {
-		return replyRecipientRate
+	if !which(l.client(a)).take(size, l.Period, now) {
+		return refusal
 	}
 	return nil
 }
