@@ -2,6 +2,7 @@ package smtptest
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -70,8 +71,9 @@ func (c *conn) unsynchronized() error {
 }
 
 // pregreeted waits GreetPause for a client that talks before the
-// greeting, and reports whether it did. What it read is kept for the
-// transcript's sake and never answered.
+// greeting, and reports whether it did. The transcript notes how much it
+// sent, not what (it may be an AUTH line with a secret); it is never
+// answered.
 func (c *conn) pregreeted() bool {
 	s := c.srv.cfg.strictSync
 	if s == nil || s.GreetPause <= 0 {
@@ -84,6 +86,6 @@ func (c *conn) pregreeted() bool {
 	if n == 0 {
 		return false
 	}
-	c.tr.add(dirClient, b[:n])
+	c.tr.note(fmt.Sprintf("the client sent %d bytes before the greeting", n))
 	return true
 }

@@ -1,6 +1,7 @@
 package smtptest_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,18 @@ func TestStrictSyncPregreet(t *testing.T) {
 	}
 	srv = smtptest.NewServer(t, smtptest.StrictSync{GreetPause: time.Millisecond})
 	dial(t, srv, 220).cmd("EHLO patient.example", 250)
+}
+
+// TestStrictSyncPregreetMasks: what a client sent before the greeting is
+// not in the transcript (it may hold a secret), only how much.
+func TestStrictSyncPregreetMasks(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.StrictSync{GreetPause: time.Minute})
+	c := connect(t, srv)
+	c.write("AUTH PLAIN AGFwcABzM2NyZXQ=\r\n")
+	c.expect(554)
+	c.expectClosed()
+	tr := srv.Transcript()
+	if strings.Contains(tr, "AGFwcABzM2NyZXQ=") || !strings.Contains(tr, "bytes before the greeting") {
+		t.Errorf("transcript:\n%s", tr)
+	}
 }
