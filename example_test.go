@@ -1067,3 +1067,110 @@ func ExampleLikePostfix() {
 	fmt.Println(cfg.MaxMessageBytes, "bytes,", cfg.MaxRecipients, "recipients a message")
 	// Output: 10240000 bytes, 1000 recipients a message
 }
+
+// Bounces accepts mail for the matching recipients, then bounces it to
+// the app's inbound mail server, here another smtptest server: the test
+// of the app's bounce processing gets a real RFC 3464 DSN. A FakeClock
+// stands in for the hours a real relay keeps trying.
+func ExampleBounces() {
+	runTest(func(t testing.TB) { // func TestSuppressesBouncedAddress(t *testing.T) {
+		inbound := smtptest.NewServer(t) // the app's bounce address is served here
+		clock := smtptest.NewFakeClock(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+		srv := smtptest.NewServer(t, smtptest.Bounces{
+			Match:  "*@gone.example",
+			Delay:  4 * time.Hour,
+			Clock:  clock,
+			SendTo: inbound.Addr(),
+		})
+		msg := []byte("From: app@example.com\r\nTo: ann@gone.example\r\nSubject: Hi\r\n" +
+			"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n")
+		fmt.Println("send:", smtp.SendMail(srv.Addr(), nil, "bounces@example.com", []string{"ann@gone.example"}, msg))
+
+		clock.Advance(4 * time.Hour) // the DSN is sent within Advance
+		dsn := inbound.WaitForMessages(1, 5*time.Second)[0]
+		subject, _ := dsn.Subject()
+		fmt.Printf("<%s> -> %v: %s\n", dsn.From, dsn.To, subject)
+		for _, line := range strings.Split(string(dsn.Data), "\r\n") {
+			if strings.HasPrefix(line, "Final-Recipient:") || strings.HasPrefix(line, "Status:") {
+				fmt.Println(line)
+			}
+		}
+	})
+	// Output:
+	// send: <nil>
+	// <> -> [bounces@example.com]: Undelivered Mail Returned to Sender
+	// Final-Recipient: rfc822; ann@gone.example
+	// Status: 5.1.1
+}
+
+// Bounce makes the DSN for a message the server accepted; the test hands
+// it to the app's bounce handler or sends it where the app listens.
+func ExampleServer_Bounce() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		msg := []byte("From: app@example.com\r\nTo: bob@example.org\r\nSubject: Hi\r\n" +
+			"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n")
+		if err := smtp.SendMail(srv.Addr(), nil, "bounces@example.com", []string{"bob@example.org"}, msg); err != nil {
+			t.Fatal(err)
+		}
+		m := srv.WaitForMessages(1, 5*time.Second)[0]
+		n, err := srv.Bounce(m, smtptest.DeliveryStatus{
+			Reply: &gosmtp.SMTPError{Code: 552, EnhancedCode: gosmtp.EnhancedCode{5, 2, 2}, Message: "Mailbox full"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("%s to <%s>\n", n.Kind, n.To)
+		fmt.Println(bytes.Contains(n.Data, []byte("Diagnostic-Code: smtp; 552 5.2.2 Mailbox full")))
+		// Then: app.HandleBounce(n.Data), or n.Send(ctx, appInboundAddr).
+	})
+	// Output:
+	// DSN to <bounces@example.com>
+	// true
+}
+
+// AutoReply answers like an out-of-office responder, and stays silent
+// where RFC 3834 says to: here, for the app's own list mail.
+func ExampleServer_AutoReply() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		for _, extra := range []string{"", "List-Id: <news.example.com>\r\n"} {
+			msg := []byte("From: app@example.com\r\nTo: ann@example.org\r\nSubject: News\r\n" + extra +
+				"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n")
+			if err := smtp.SendMail(srv.Addr(), nil, "app@example.com", []string{"ann@example.org"}, msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msgs := srv.WaitForMessages(2, 5*time.Second)
+		n, err := srv.AutoReply(msgs[0], "ann@example.org", "Away until Monday.")
+		fmt.Println(n.Kind, "to", n.To, err)
+		_, err = srv.AutoReply(msgs[1], "ann@example.org", "Away until Monday.")
+		fmt.Println(errors.Is(err, smtptest.ErrNoNotice), err)
+	})
+	// Output:
+	// auto-reply to app@example.com <nil>
+	// true smtptest: AutoReply: message 2 is list mail (List-Id): a receiver sends no notice here
+}
+
+// Complain makes the ARF report a mailbox provider's feedback loop sends
+// when a recipient marks the message as spam.
+func ExampleServer_Complain() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t)
+		msg := []byte("From: app@example.com\r\nTo: ann@example.org\r\nSubject: Deals\r\n" +
+			"Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello.\r\n")
+		if err := smtp.SendMail(srv.Addr(), nil, "bounces@example.com", []string{"ann@example.org"}, msg); err != nil {
+			t.Fatal(err)
+		}
+		m := srv.WaitForMessages(1, 5*time.Second)[0]
+		n, err := srv.Complain(m, "ann@example.org", smtptest.Complaint{To: "fbl@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println(n.Kind, "to", n.To)
+		fmt.Println(bytes.Contains(n.Data, []byte("Original-Rcpt-To: <ann@example.org>")))
+	})
+	// Output:
+	// feedback report to fbl@example.com
+	// true
+}

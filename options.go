@@ -58,6 +58,7 @@ type config struct {
 	greylist        *greylister     // Greylist; nil: none
 	rateLimit       *limiter        // RateLimit; nil: none
 	strictSync      *StrictSync     // StrictSync; nil: none
+	bounces         []*bounceRule   // Bounces, in the order given
 	startTLS        bool
 	implicitTLS     bool
 	requireTLS      bool

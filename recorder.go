@@ -271,7 +271,7 @@ func (s *Server) Rejections() []Rejection {
 	return slices.Clone(s.rejs)
 }
 
-// Reset forgets the messages and rejections recorded so far, and the
+// Reset forgets the messages, rejections and [Server.Notices] recorded so far, and the
 // transcripts of closed connections. The configuration, the open
 // connections and their transcripts, the faults and their counters, the
 // message IDs and [Server.Stats] go on.
@@ -287,6 +287,7 @@ func (s *Server) Reset() {
 		return t.closed
 	})
 	s.closedTranscripts = 0
+	s.notices.reset()
 }
 
 // DeleteMessages forgets the messages with these IDs and returns how many

@@ -77,6 +77,8 @@ type Server struct {
 	faults faultSet // the faults in force
 
 	dkim dkimtest.Keys // the public keys VerifyDKIM knows
+
+	notices notices // what Bounces made
 }
 
 // NewServer starts a server on 127.0.0.1 with a system-chosen port and
@@ -154,6 +156,9 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 		conns:     make(map[*conn]struct{}),
 	}
 	s.seed = cfg.seed
+	if len(cfg.bounces) > 0 {
+		s.notices.ctx, s.notices.cancel = context.WithCancel(context.Background())
+	}
 	if !cfg.seedSet {
 		s.seed = rand.Uint64()
 	}
@@ -411,7 +416,7 @@ func (s *Server) close() {
 	// cost in every test). Otherwise user code can hold a connection up,
 	// and the wait is bounded.
 	s.mu.Lock()
-	settled := len(s.conns) == 0 && !s.userCode.busy() && !s.observed()
+	settled := len(s.conns) == 0 && !s.userCode.busy() && !s.observed() && len(s.cfg.bounces) == 0
 	s.mu.Unlock()
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if !settled {
@@ -424,6 +429,7 @@ func (s *Server) close() {
 	if err := s.smtp.Shutdown(ctx); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		s.userCode.wait(ctx)
 	}
+	s.notices.close(ctx)
 	if ctx.Err() != nil {
 		s.errorf("smtptest: Close: %s still running after %v; the server stopped waiting, and what it returns is discarded", s.userCode.describe(), s.cfg.closeTimeout)
 	}

@@ -170,6 +170,9 @@ func (s *session) Data(r io.Reader) error {
 	if !s.srv.record(m) {
 		return errShuttingDown
 	}
+	if len(s.srv.cfg.bounces) > 0 {
+		s.srv.scheduleBounces(s.c, m)
+	}
 	return nil
 }
 
