@@ -45,7 +45,9 @@ type Bounces struct {
 	// test need not wait.
 	Clock Clock
 	// SendTo is the "host:port" (for LMTP also a Unix socket path) the
-	// notices are delivered to; "" keeps them in [Server.Notices] only.
+	// notices are delivered to; [SendToSelf] is this server, where the
+	// DSNs join the mail it caught (cmd/smtptest's default); "" keeps them
+	// in [Server.Notices] only.
 	SendTo string
 	// LMTP delivers with LMTP instead of SMTP.
 	LMTP bool
@@ -67,6 +69,10 @@ func (b Bounces) apply(c *config) error {
 	c.bounces = append(c.bounces, &bounceRule{Bounces: b, match: newFaultEntry(Fault{Match: b.Match})})
 	return nil
 }
+
+// SendToSelf as [Bounces] SendTo delivers the notices to the server that
+// made them.
+const SendToSelf = "self"
 
 // bounceRule is a Bounces as the server holds it.
 type bounceRule struct {
@@ -196,8 +202,12 @@ func (s *Server) makeNotice(c *conn, r *bounceRule, m *Message, st DeliveryStatu
 	}
 	ns.sending.Add(1)
 	ns.mu.Unlock()
+	addr := r.SendTo
+	if addr == SendToSelf {
+		addr = s.Addr()
+	}
 	if c != nil {
-		c.tr.note(fmt.Sprintf("a %s DSN of message %d goes to <%s> at %s", st.Action, m.ID, n.To, r.SendTo))
+		c.tr.note(fmt.Sprintf("a %s DSN of message %d goes to <%s> at %s", st.Action, m.ID, n.To, addr))
 	}
 	send := func() {
 		defer ns.sending.Done()
@@ -205,9 +215,9 @@ func (s *Server) makeNotice(c *conn, r *bounceRule, m *Message, st DeliveryStatu
 		defer cancel()
 		var err error
 		if r.LMTP {
-			err = n.SendLMTP(ctx, r.SendTo)
+			err = n.SendLMTP(ctx, addr)
 		} else {
-			err = n.Send(ctx, r.SendTo)
+			err = n.Send(ctx, addr)
 		}
 		ns.mu.Lock()
 		if err != nil {

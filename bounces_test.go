@@ -179,3 +179,19 @@ func TestBouncesOptions(t *testing.T) {
 		t.Fatal()
 	}
 }
+
+// TestBouncesToSelf: the DSN comes back to the server that made it, and
+// a DSN (null sender) is never bounced in turn, even by a Bounces that
+// matches everyone.
+func TestBouncesToSelf(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.Bounces{SendTo: smtptest.SendToSelf})
+	sendWith(t, srv.Addr(), "app@shop.example", nil, dsnTestMessage, nil, "ann@example.org")
+	msgs := srv.WaitForMessages(2, ioBound)
+	if msgs[1].From != "" || msgs[1].To[0] != "app@shop.example" {
+		t.Fatalf("second message <%s> -> %v, want the DSN", msgs[1].From, msgs[1].To)
+	}
+	readReport(t, msgs[1].Data)
+	if n := srv.Notices(); len(n) != 1 {
+		t.Errorf("%d notices, want 1 (no bounce of the bounce)", len(n))
+	}
+}

@@ -82,7 +82,12 @@ type config struct {
 	rateLimit                rateFlag
 	strictSync               bool
 	greetPause               time.Duration
-	like                     string          // -like: postfix, gmail
+	like                     string      // -like: postfix, gmail
+	bounce                   stringsFlag // -bounce: recipient patterns
+	bounceReply              string
+	bounceDelay              time.Duration
+	bounceTo                 string
+	bounceLMTP               bool
 	given                    map[string]bool // the flags given, by name
 }
 
@@ -167,6 +172,11 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.like, "like", "", "receive as `server` does: postfix (3.9's defaults: 10,240,000 bytes, 1,000 recipients, 50 connections a client, strict pipelining) or gmail (25 MB, 100 recipients, bulk-sender lint refusals, throttling); flags given beside it change it")
 	fs.BoolVar(&c.strictSync, "strict-sync", false, "refuse a client that pipelines where RFC 2920 forbids it (554 5.5.0 and a hang-up), as Postfix's smtpd_forbid_unauth_pipelining")
 	fs.DurationVar(&c.greetPause, "greet-pause", 0, "with -strict-sync, wait `duration` before the greeting and refuse a client that talks first (postscreen's pregreet test)")
+	fs.Var(&c.bounce, "bounce", "accept mail for recipients matching `pattern` (an address or a glob, *@gone.example) and then bounce it: an RFC 3464 DSN to its return path, sent to -bounce-to (repeatable; see BOUNCES)")
+	fs.StringVar(&c.bounceReply, "bounce-reply", "550 5.1.1 User unknown", "with -bounce, what the DSN says the recipient's server replied: `reply` CODE [X.Y.Z] TEXT, 5xx (failed) or 4xx (delayed)")
+	fs.DurationVar(&c.bounceDelay, "bounce-delay", 0, "with -bounce, send the DSN `delay` after accepting the message (a delayed DSN goes at once to recipients with NOTIFY=DELAY)")
+	fs.StringVar(&c.bounceTo, "bounce-to", "", "with -bounce, deliver the DSNs to the SMTP server at `host:port` (the app's inbound server; default: this server, where they join the mail it caught)")
+	fs.BoolVar(&c.bounceLMTP, "bounce-lmtp", false, "with -bounce, deliver the DSNs with LMTP (-bounce-to may then be a Unix socket path)")
 	fs.Var(&c.rateLimit, "rate-limit", "throttle each client as big receivers do (421 4.7.0 and a hang-up past it): `limits` messages=N,recipients=N,connections=N (a period each, period=1m by default),concurrent=N (open at once)")
 	fs.Var(&c.allowHosts, "allow-hosts", "let messages link to these `hosts` (comma-separated; *.test for every name under test), which lint reports otherwise: localhost, private addresses, .test, .local ... (rule content/link-local)")
 	fs.BoolVar(&c.tags.Username, "tags-username", false, "with -http, tag each message with its SMTP AUTH user, as Mailpit's flag")
@@ -517,6 +527,46 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 	}
 	if c.strictSync {
 		opts = append(opts, smtptest.StrictSync{GreetPause: c.greetPause})
+	}
+	bounces, err := bounceOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, bounces...), nil
+}
+
+// bounceOptions are the Bounces of -bounce and the flags beside it.
+func bounceOptions(c *config) ([]smtptest.Option, error) {
+	if len(c.bounce) == 0 {
+		for _, f := range []string{"bounce-reply", "bounce-delay", "bounce-to", "bounce-lmtp"} {
+			if c.given[f] {
+				return nil, fmt.Errorf("-%s: only with -bounce", f)
+			}
+		}
+		return nil, nil
+	}
+	code, text, _ := strings.Cut(strings.TrimSpace(c.bounceReply), " ")
+	n, err := strconv.Atoi(code)
+	if err != nil || len(code) != 3 || (code[0] != '4' && code[0] != '5') {
+		return nil, fmt.Errorf("-bounce-reply %q: want CODE [X.Y.Z] TEXT with a 4xx or 5xx code, like \"550 5.1.1 User unknown\"", c.bounceReply)
+	}
+	st := smtptest.DeliveryStatus{Reply: smtptest.Reply(n, text)}
+	if code[0] == '4' {
+		st.Action = smtptest.ActionDelayed
+	}
+	if c.bounceDelay < 0 {
+		return nil, errors.New("-bounce-delay: a negative delay")
+	}
+	to := c.bounceTo
+	if to == "" {
+		if c.bounceLMTP {
+			return nil, errors.New("-bounce-lmtp: with -bounce-to, the LMTP server's address")
+		}
+		to = smtptest.SendToSelf
+	}
+	var opts []smtptest.Option
+	for _, p := range c.bounce {
+		opts = append(opts, smtptest.Bounces{Match: p, Status: st, Delay: c.bounceDelay, SendTo: to, LMTP: c.bounceLMTP})
 	}
 	return opts, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -95,6 +96,9 @@ type sandboxRequest struct {
 	StrictSync     bool     `json:"strict_sync"`  // as -strict-sync
 	Like           string   `json:"like"`         // as -like: "postfix", "gmail"
 	GreetPause     string   `json:"greet_pause"`  // as -greet-pause: "1s"
+	Bounce         []string `json:"bounce"`       // as -bounce; the DSNs come back to the sandbox
+	BounceReply    string   `json:"bounce_reply"` // as -bounce-reply
+	BounceDelay    string   `json:"bounce_delay"` // as -bounce-delay
 	TagsDisable    []string `json:"tags_disable"` // "x-tags", "plus-addresses", as -tags-disable
 	TagsUsername   bool     `json:"tags_username"`
 	MaxMessages    *int     `json:"max_messages"`
@@ -388,6 +392,19 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 	}
 	sc.strictSync = req.StrictSync
 	sc.like = req.Like
+	// A sandbox's DSNs go to the sandbox itself: a request does not
+	// choose where this process connects to.
+	sc.bounce, sc.bounceReply, sc.given = req.Bounce, cmp.Or(req.BounceReply, c.bounceReply), map[string]bool{}
+	if req.BounceDelay != "" {
+		d, err := time.ParseDuration(req.BounceDelay)
+		if err != nil || d < 0 {
+			return nil, 0, fmt.Errorf("bounce_delay %q: want a duration, like \"1m\"", req.BounceDelay)
+		}
+		sc.bounceDelay, sc.given["bounce-delay"] = d, true
+	}
+	if req.BounceReply != "" {
+		sc.given["bounce-reply"] = true
+	}
 	if req.GreetPause != "" {
 		d, err := time.ParseDuration(req.GreetPause)
 		if err != nil || d < 0 {

@@ -399,3 +399,48 @@ func TestLikeFlag(t *testing.T) {
 		t.Errorf("-like exim: %d %s", code, stderr)
 	}
 }
+
+// TestBounceFlag: -bounce accepts mail for the matching recipients, then
+// a DSN comes back to this server, where the API lists it beside the
+// message; a sandbox's bounce likewise, to the sandbox; bad flags are
+// refused.
+func TestBounceFlag(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-bounce", "*@gone.example", "-bounce-reply", "552 5.2.2 Mailbox full")
+	if err := smtp.SendMail(p.addr, nil, "app@example.com", []string{"ann@gone.example"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	code, body := do(t, "GET", p.api+"/api/messages/wait?count=2&timeout=20s", "")
+	if code != http.StatusOK {
+		t.Fatalf("waiting for the DSN: %d %s", code, body)
+	}
+	_, body = do(t, "GET", p.api+"/api/messages/2/raw", "")
+	for _, want := range []string{"report-type=delivery-status", "Final-Recipient: rfc822; ann@gone.example", "Status: 5.2.2", "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the DSN lacks %q:\n%s", want, body)
+		}
+	}
+
+	sb := newSandbox(t, p, `{"bounce": ["*@gone.example"], "bounce_reply": "450 4.2.1 Try later"}`)
+	if err := smtp.SendMail(sb.SMTP, nil, "app@example.com", []string{"bob@gone.example"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := do(t, "GET", sb.BaseURL+"/api/messages/wait?count=2&timeout=20s", ""); code != http.StatusOK {
+		t.Fatalf("waiting for the sandbox's DSN: %d %s", code, body)
+	}
+	if _, body := do(t, "GET", sb.BaseURL+"/api/messages/2/raw", ""); !strings.Contains(body, "Action: delayed") || !strings.Contains(body, "bob@gone.example") {
+		t.Errorf("the sandbox's DSN:\n%s", body)
+	}
+	if code, _ := do(t, "POST", p.api+"/api/sandboxes", `{"bounce": ["*@x"], "bounce_reply": "250 fine"}`); code != http.StatusBadRequest {
+		t.Errorf("a sandbox bounce_reply of 250: %d", code)
+	}
+	for _, bad := range [][]string{
+		{"-bounce-delay", "1s"},
+		{"-bounce", "*@x", "-bounce-reply", "250 fine"},
+		{"-bounce", "[x"},
+		{"-bounce", "*@x", "-bounce-lmtp"},
+	} {
+		if code, stderr := runBad(t, bad...); code != 2 {
+			t.Errorf("%v: exit %d %s", bad, code, stderr)
+		}
+	}
+}
