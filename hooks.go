@@ -67,7 +67,11 @@ type Hooks struct {
 	// AUTH PLAIN and LOGIN by itself): it gets the mechanism and the
 	// credentials, and nil accepts. Use it to accept any password for a
 	// user, or to fail the third attempt. A plain error gets
-	// "535 5.7.8 <text>".
+	// "535 5.7.8 <text>". For XOAUTH2 and OAUTHBEARER it decides instead
+	// of [Tokens], the token as the password; for EXTERNAL it is asked
+	// after the certificate was verified, with an empty password.
+	// CRAM-MD5 and SCRAM-SHA-256 never send the password, so the Users
+	// table decides those.
 	Authenticate func(mechanism, username, password string) error
 }
 

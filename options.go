@@ -64,6 +64,9 @@ type config struct {
 	requireTLS      bool
 	tlsConfig       *tls.Config
 	users           map[string]string // nil: no table
+	tokens          map[string]string // Tokens: user name to token; nil: none
+	authMechs       []string          // offered, in order; nil until checkAuthMechs fills it
+	clientCertAuth  bool              // ClientCertAuth
 	requireAuth     bool
 	authRequiresTLS bool
 	onEvent         func(Event)

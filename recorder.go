@@ -2,6 +2,7 @@ package smtptest
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -50,6 +51,7 @@ type Message struct {
 	Remote   netip.AddrPort // the client's address
 	TLS      *TLSInfo       // the TLS session; nil if the message came over plain text
 	AuthUser string         // the authenticated identity; "" if the client did not authenticate
+	AuthMech string         // the SASL mechanism it authenticated with ([MechPlain], ...); "" if none
 
 	// MailOptions are the MAIL parameters go-smtp parsed: SIZE, BODY,
 	// SMTPUTF8, RET, ENVID, AUTH, ...
@@ -69,6 +71,9 @@ type TLSInfo struct {
 	Version     uint16 // tls.VersionTLS13, ...
 	CipherSuite uint16 // tls.TLS_AES_128_GCM_SHA256, ...
 	ServerName  string // the name the client asked for (SNI); "" if none
+	// ClientCertificate is the certificate the client presented, verified
+	// ([ClientCertAuth]); nil if none. It must not be modified.
+	ClientCertificate *x509.Certificate
 }
 
 // Rejection is one refusal the server made: a reply of 4xx or 5xx, whether

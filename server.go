@@ -148,6 +148,9 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.checkAuthMechs(); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:       cfg,
 		t:         t,

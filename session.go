@@ -37,6 +37,7 @@ type session struct {
 	sc  *smtp.Conn
 
 	authUser string // the identity AUTH established; "" if none
+	authMech string // the mechanism it used
 
 	// The transaction: set by Mail and Rcpt, handed to the Message by Data,
 	// cleared by Reset (which go-smtp calls after every message).
@@ -141,6 +142,7 @@ func (s *session) Data(r io.Reader) error {
 		Remote:      s.c.remote,
 		TLS:         s.tls,
 		AuthUser:    s.authUser,
+		AuthMech:    s.authMech,
 		MailOptions: s.mailOpts,
 		RcptOptions: s.rcptOpts,
 		Received:    time.Now(),

@@ -115,14 +115,21 @@ func (s *Server) setupTLS() error {
 				s.leaf, _ = x509.ParseCertificate(s.tlsConfig.Certificates[0].Certificate[0])
 			}
 		}
-		return nil
+	} else {
+		cert, err := testCert()
+		if err != nil {
+			return fmt.Errorf("smtptest: make the test certificate: %w", err)
+		}
+		s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		s.leaf = cert.Leaf
 	}
-	cert, err := testCert()
-	if err != nil {
-		return fmt.Errorf("smtptest: make the test certificate: %w", err)
+	if s.cfg.clientCertAuth {
+		cfg, err := clientAuthConfig(s.tlsConfig)
+		if err != nil {
+			return err
+		}
+		s.tlsConfig = cfg
 	}
-	s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	s.leaf = cert.Leaf
 	return nil
 }
 
@@ -181,6 +188,10 @@ func (c *conn) handshake() error {
 	c.stream = tc
 	c.tls = &TLSInfo{Version: st.Version, CipherSuite: st.CipherSuite, ServerName: st.ServerName}
 	c.tr.note(fmt.Sprintf("TLS established: %s, %s, server name %q", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.ServerName))
+	if len(st.PeerCertificates) > 0 {
+		c.tls.ClientCertificate = st.PeerCertificates[0]
+		c.tr.note(fmt.Sprintf("client certificate: %q, issued by %q", st.PeerCertificates[0].Subject.CommonName, st.PeerCertificates[0].Issuer.CommonName))
+	}
 	return nil
 }
 
