@@ -25,6 +25,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-msgauth/dkim"
+	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/smtptest/smtptest"
@@ -1173,4 +1174,76 @@ func ExampleServer_Complain() {
 	// Output:
 	// feedback report to fbl@example.com
 	// true
+}
+
+// Tokens accepts OAuth 2.0 bearer tokens over XOAUTH2 and OAUTHBEARER,
+// the mechanisms Gmail and Microsoft 365 require of apps in place of
+// passwords; the message says who authenticated and how.
+func ExampleTokens() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.Tokens(map[string]string{"app@example.com": "ya29.a0-test-token"}))
+		c, err := gosmtp.Dial(srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		err = c.Auth(sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: "app@example.com", Token: "ya29.a0-test-token"}))
+		fmt.Println("auth:", err)
+		msg := "From: app@example.com\r\nTo: ann@example.org\r\nSubject: Hi\r\n\r\nHello.\r\n"
+		if err := c.SendMail("app@example.com", []string{"ann@example.org"}, strings.NewReader(msg)); err != nil {
+			t.Fatal(err)
+		}
+		m := srv.WaitForMessages(1, 5*time.Second)[0]
+		fmt.Println(m.AuthUser, m.AuthMech)
+	})
+	// Output:
+	// auth: <nil>
+	// app@example.com OAUTHBEARER
+}
+
+// AuthMechanisms chooses what the server offers: here CRAM-MD5 only, over
+// the Users table, for a client that must not send its password.
+func ExampleAuthMechanisms() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t,
+			smtptest.Users(map[string]string{"app": "s3cret"}),
+			smtptest.AuthMechanisms(smtptest.MechCRAMMD5))
+		msg := []byte("From: app@example.com\r\nTo: ann@example.org\r\nSubject: Hi\r\n\r\nHello.\r\n")
+		err := smtp.SendMail(srv.Addr(), smtp.CRAMMD5Auth("app", "s3cret"), "app@example.com", []string{"ann@example.org"}, msg)
+		fmt.Println(err)
+		m := srv.WaitForMessages(1, 5*time.Second)[0]
+		fmt.Println(m.AuthUser, m.AuthMech)
+	})
+	// Output:
+	// <nil>
+	// app CRAM-MD5
+}
+
+// ClientCertAuth asks TLS clients for a certificate and offers AUTH
+// EXTERNAL to those that show one the test client CA signed.
+func ExampleClientCertAuth() {
+	runTest(func(t testing.TB) {
+		srv := smtptest.NewServer(t, smtptest.ClientCertAuth())
+		cert, err := srv.ClientCertificate("relay.example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := srv.ClientTLSConfig()
+		cfg.Certificates = []tls.Certificate{cert}
+		c, err := gosmtp.DialStartTLS(srv.Addr(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Println("auth:", c.Auth(sasl.NewExternalClient("")))
+		msg := "From: app@example.com\r\nTo: ann@example.org\r\nSubject: Hi\r\n\r\nHello.\r\n"
+		if err := c.SendMail("app@example.com", []string{"ann@example.org"}, strings.NewReader(msg)); err != nil {
+			t.Fatal(err)
+		}
+		m := srv.WaitForMessages(1, 5*time.Second)[0]
+		fmt.Println(m.AuthUser, m.AuthMech)
+	})
+	// Output:
+	// auth: <nil>
+	// relay.example.com EXTERNAL
 }

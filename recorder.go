@@ -207,6 +207,7 @@ type Summary struct {
 	Remote   netip.AddrPort
 	TLS      *TLSInfo
 	AuthUser string
+	AuthMech string
 	Received time.Time
 }
 
@@ -215,7 +216,7 @@ func (m *Message) Summary() Summary {
 	subject, _ := m.summarySubject()
 	sum := Summary{
 		ID: m.ID, Envelope: Envelope{From: m.From, To: slices.Clone(m.To)}, Subject: subject, Size: len(m.Data),
-		ConnID: m.ConnID, Helo: m.Helo, Remote: m.Remote, AuthUser: m.AuthUser, Received: m.Received,
+		ConnID: m.ConnID, Helo: m.Helo, Remote: m.Remote, AuthUser: m.AuthUser, AuthMech: m.AuthMech, Received: m.Received,
 	}
 	if m.TLS != nil {
 		t := *m.TLS

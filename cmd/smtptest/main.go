@@ -62,6 +62,8 @@ type config struct {
 	certOut, tlsCert, tlsKey string
 	requireTLS               bool
 	users                    userFlag
+	tokens                   userFlag // -token name:token
+	authMechs                string   // -auth-mechanisms
 	requireAuth, authTLS     bool
 	faults                   stringsFlag
 	seed                     uint64
@@ -146,6 +148,8 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "use this certificate `file` (PEM) instead of the test certificate")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the private key `file` (PEM) of -tls-cert")
 	fs.BoolVar(&c.requireTLS, "require-tls", false, "refuse MAIL and AUTH before STARTTLS (530); implies -starttls")
+	fs.Var(c.tokens, "token", "accept AUTH XOAUTH2 and OAUTHBEARER (OAuth 2.0 bearer tokens, as Gmail and Microsoft 365 require) for `name:token` (repeatable)")
+	fs.StringVar(&c.authMechs, "auth-mechanisms", "", "offer exactly these SASL `mechanisms`, comma-separated, in order: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 (over -user's passwords), XOAUTH2, OAUTHBEARER (over -token's tokens); default: PLAIN,LOGIN with -user, XOAUTH2,OAUTHBEARER with -token")
 	fs.Var(c.users, "user", "accept AUTH PLAIN and LOGIN for `name:password` (repeatable; visible to ps: see -user-file)")
 	fs.StringVar(&c.userFile, "user-file", "", "read accounts from `file`, one name:password a line (# comments); also $SMTPTEST_USERS, name:password words")
 	fs.BoolVar(&c.requireAuth, "require-auth", false, "refuse MAIL before AUTH (530)")
@@ -187,7 +191,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	c := &config{users: userFlag{}}
+	c := &config{users: userFlag{}, tokens: userFlag{}}
 	fs := flag.NewFlagSet("smtptest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
@@ -247,7 +251,7 @@ func optionsText() string {
 	var b strings.Builder
 	fs := flag.NewFlagSet("smtptest", flag.ContinueOnError)
 	fs.SetOutput(&b)
-	defineFlags(fs, &config{users: userFlag{}})
+	defineFlags(fs, &config{users: userFlag{}, tokens: userFlag{}})
 	fs.PrintDefaults()
 	return b.String()
 }
@@ -498,9 +502,21 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 	if len(c.users) > 0 {
 		opts = append(opts, smtptest.Users(c.users))
 	}
+	if len(c.tokens) > 0 {
+		opts = append(opts, smtptest.Tokens(c.tokens))
+	}
+	if c.authMechs != "" {
+		var mechs []string
+		for _, m := range strings.Split(c.authMechs, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				mechs = append(mechs, m)
+			}
+		}
+		opts = append(opts, smtptest.AuthMechanisms(mechs...))
+	}
 	if c.requireAuth {
-		if len(c.users) == 0 {
-			return nil, errors.New("-require-auth needs at least one -user")
+		if len(c.users) == 0 && len(c.tokens) == 0 {
+			return nil, errors.New("-require-auth needs at least one -user or -token")
 		}
 		opts = append(opts, smtptest.RequireAuth())
 	}

@@ -77,7 +77,9 @@ type sandboxRequest struct {
 	TTL             string            `json:"ttl"`    // idle time before it goes: "10m"; default 15m, at most 24h
 	Faults          []string          `json:"faults"` // as -fault
 	Seed            *uint64           `json:"seed"`
-	Users           map[string]string `json:"users"` // name: password, as -user
+	Users           map[string]string `json:"users"`           // name: password, as -user
+	Tokens          map[string]string `json:"tokens"`          // name: token, as -token
+	AuthMechanisms  []string          `json:"auth_mechanisms"` // as -auth-mechanisms
 	StartTLS        bool              `json:"starttls"`
 	TLS             bool              `json:"tls"` // implicit TLS
 	RequireTLS      bool              `json:"require_tls"`
@@ -195,7 +197,13 @@ func (sb *sandboxes) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := sb.start(sc, req, ttl)
+	var netErr *net.OpError
 	switch {
+	case err != nil && !errors.As(err, &netErr) && strings.HasPrefix(err.Error(), "smtptest: "):
+		// The library refused the options together (AuthMechanisms
+		// without what checks a mechanism, ...): the request's fault.
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
 	case errors.Is(err, errTooManySandboxes):
 		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": err.Error()})
 		return
@@ -380,7 +388,7 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 		addr: c.addr, domain: c.domain, banner: c.banner, maxSize: c.maxSize, maxRcpt: c.maxRcpt,
 		readTimeout: c.readTimeout, writeTimeout: c.writeTimeout, tlsCert: c.tlsCert, tlsKey: c.tlsKey,
 		maxMessages: c.maxMessages, maxStoreBytes: c.maxStoreBytes, maxTranscripts: c.maxTranscripts, maxRejections: c.maxRejections,
-		users: userFlag{}, startTLS: req.StartTLS, implicitTLS: req.TLS, requireTLS: req.RequireTLS, requireAuth: req.RequireAuth,
+		users: userFlag{}, tokens: userFlag{}, authMechs: strings.Join(req.AuthMechanisms, ","), startTLS: req.StartTLS, implicitTLS: req.TLS, requireTLS: req.RequireTLS, requireAuth: req.RequireAuth,
 		authTLS: req.AuthRequiresTLS, rejectMalformed: req.RejectMalformed, bulkSender: req.BulkSender,
 	}
 	if req.Greylist != "" {
@@ -433,6 +441,11 @@ func sandboxConfig(c *config, req sandboxRequest) (*config, time.Duration, error
 	for name, pass := range req.Users {
 		if err := sc.users.Set(name + ":" + pass); err != nil || strings.Contains(name, ":") {
 			return nil, 0, fmt.Errorf("users: %q: want a name without ':'", name)
+		}
+	}
+	for name, token := range req.Tokens {
+		if err := sc.tokens.Set(name + ":" + token); err != nil || strings.Contains(name, ":") {
+			return nil, 0, fmt.Errorf("tokens: %q: want a name without ':'", name)
 		}
 	}
 	for _, k := range req.DKIMKeys {

@@ -444,3 +444,43 @@ func TestBounceFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthFlags: -token and -auth-mechanisms offer the OAuth and
+// challenge-response mechanisms; a sandbox's tokens likewise; a
+// mechanism nothing checks is refused.
+func TestAuthFlags(t *testing.T) {
+	p := start(t, "-http", "127.0.0.1:0", "-quiet", "-user", "app:s3cret", "-token", "app@example.com:ya29.t",
+		"-auth-mechanisms", "CRAM-MD5,XOAUTH2,OAUTHBEARER")
+	if err := smtp.SendMail(p.addr, smtp.CRAMMD5Auth("app", "s3cret"), "app@example.com", []string{"ann@example.org"}, []byte(msg)); err != nil {
+		t.Errorf("CRAM-MD5: %v", err)
+	}
+	c, err := smtp.Dial(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, mechs := c.Extension("AUTH"); mechs != "CRAM-MD5 XOAUTH2 OAUTHBEARER" {
+		t.Errorf("AUTH %q", mechs)
+	}
+	sb := newSandbox(t, p, `{"tokens": {"bob@example.com": "tok"}, "require_auth": true}`)
+	sc, err := smtp.Dial(sb.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if err := sc.Hello("client.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, mechs := sc.Extension("AUTH"); mechs != "XOAUTH2 OAUTHBEARER" {
+		t.Errorf("a sandbox's AUTH %q", mechs)
+	}
+	if code, body := do(t, "POST", p.api+"/api/sandboxes", `{"auth_mechanisms": ["SCRAM-SHA-256"]}`); code != http.StatusBadRequest || !strings.Contains(body, "needs the Users table") {
+		t.Errorf("a sandbox with SCRAM and no users: %d %s", code, body)
+	}
+	if code, stderr := runBad(t, "-auth-mechanisms", "DIGEST-MD5", "-user", "a:b"); code != 2 || !strings.Contains(stderr, "unknown mechanism") {
+		t.Errorf("-auth-mechanisms DIGEST-MD5: %d %s", code, stderr)
+	}
+}

@@ -33,6 +33,7 @@ type Summary struct {
 	Size     int       `json:"size"`
 	TLS      string    `json:"tls,omitempty"`
 	AuthUser string    `json:"auth_user,omitempty"`
+	AuthMech string    `json:"auth_mech,omitempty"`
 }
 
 // SummaryOf is m as JSON.
@@ -40,6 +41,7 @@ func SummaryOf(m smtptest.Summary) Summary {
 	return Summary{
 		ID: m.ID, Received: m.Received, Conn: m.ConnID, Remote: m.Remote.String(), Helo: m.Helo,
 		From: m.From, To: m.To, Subject: m.Subject, Size: m.Size, TLS: TLSName(m.TLS), AuthUser: m.AuthUser,
+		AuthMech: m.AuthMech,
 	}
 }
 
