@@ -71,12 +71,14 @@ type xoauth2Server struct {
 	check  func(user, token string) error
 	failed error // the refusal, sent after the client answers the error challenge
 	step   int   // 0: the response awaited, 1: the answer to the error challenge, 2: done
+	asked  bool  // an empty challenge asked for the response: an empty answer to it fails
 }
 
 func (a *xoauth2Server) Next(response []byte) (challenge []byte, done bool, err error) {
 	switch a.step {
 	case 0:
-		if len(response) == 0 {
+		if len(response) == 0 && !a.asked {
+			a.asked = true
 			return []byte{}, false, nil // no initial response: ask for it
 		}
 		a.step = 2

@@ -31,7 +31,8 @@ type scramServer struct {
 	password      func(username string) (string, bool)
 	authenticated func(username string)
 
-	step        int // 0: client-first awaited, 1: client-final awaited, 2: the client's empty answer to server-final, 3: done
+	step        int  // 0: client-first awaited, 1: client-final awaited, 2: the client's empty answer to server-final, 3: done
+	asked       bool // an empty challenge asked for client-first: an empty answer to it fails
 	gs2Header   string
 	user        string
 	nonce       string
@@ -48,7 +49,8 @@ func newSCRAMServer(password func(string) (string, bool), authenticated func(str
 func (a *scramServer) Next(response []byte) (challenge []byte, done bool, err error) {
 	switch a.step {
 	case 0:
-		if len(response) == 0 {
+		if len(response) == 0 && !a.asked {
+			a.asked = true
 			return []byte{}, false, nil // no initial response: an empty challenge asks for it
 		}
 		if err := a.clientFirstMessage(string(response)); err != nil {

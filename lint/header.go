@@ -209,13 +209,16 @@ func encodedWordAt(b []byte) []byte {
 	if !bytes.HasPrefix(b, []byte("=?")) {
 		return nil
 	}
-	q := 0
+	q, last := 0, 1 // the '?'s seen, and where the last one was
 	for i := 2; i < len(b); i++ {
 		switch b[i] {
 		case ' ', '\t':
 			return nil
 		case '?':
-			q++
+			if q < 2 && i == last+1 {
+				return nil // an empty charset or encoding: "=????=" is text, not a word (RFC 2047 2: both are tokens)
+			}
+			q, last = q+1, i
 			if q == 3 {
 				if i+1 < len(b) && b[i+1] == '=' {
 					return b[:i+2]

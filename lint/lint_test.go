@@ -86,6 +86,7 @@ func TestRules(t *testing.T) {
 		{"encoded Subject", withHeader("Subject", "Subject: =?utf-8?q?Caf=C3=A9?="), nil, nil},
 		{"long encoded-word", withHeader("Subject", "Subject: =?utf-8?q?"+strings.Repeat("a", 70)+"?="), nil, []string{"header/encoded-word-long", "line/long"}},
 		{"bad encoded-word", withHeader("Subject", "Subject: =?utf-8?b?!!!?="), nil, []string{"header/encoded-word-syntax"}},
+		{"text that only looks like a word", withHeader("Subject", "Subject: =????= and =?? ?= are text (no charset, no encoding)"), nil, nil},
 		{"unknown charset word", withHeader("Subject", "Subject: =?x-klingon?q?Qapla?="), nil, []string{"header/encoded-word-charset"}},
 		{"no MIME-Version", withHeader("MIME-Version", ""), nil, []string{"mime/version-missing"}},
 		{"bad Content-Type", withHeader("Content-Type", "Content-Type: text/plain; charset"), nil, []string{"mime/content-type-syntax"}},
