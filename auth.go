@@ -23,16 +23,25 @@ import (
 // and is a test fixture; [AuthRequiresTLS] or [RequireTLS] refuse that.
 // [Hooks] Authenticate, if set, decides instead of the table.
 func Users(accounts map[string]string) Option {
-	return optionFunc(func(c *config) error {
-		if _, ok := accounts[""]; ok {
-			return errors.New("smtptest: Users: empty user name")
-		}
-		c.users = maps.Clone(accounts)
-		if c.users == nil {
-			c.users = map[string]string{}
-		}
-		return nil
+	return optionFunc(func(c *config) (err error) {
+		c.users, err = accountTable("Users", accounts, true)
+		return err
 	})
+}
+
+// accountTable is a copy of the accounts of option opt (Users, Tokens),
+// never nil: the server offers AUTH with an empty table too. Names must
+// not be empty, nor secrets unless emptyOK.
+func accountTable(opt string, accounts map[string]string, emptyOK bool) (map[string]string, error) {
+	for name, secret := range accounts {
+		if name == "" || (secret == "" && !emptyOK) {
+			return nil, fmt.Errorf("smtptest: %s: empty user name or secret", opt)
+		}
+	}
+	if accounts == nil {
+		return map[string]string{}, nil
+	}
+	return maps.Clone(accounts), nil
 }
 
 // RequireAuth makes the server refuse MAIL from a client that has not

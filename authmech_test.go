@@ -297,7 +297,7 @@ func TestAuthMechanismsOption(t *testing.T) {
 		{[]smtptest.Option{smtptest.Hooks{Authenticate: func(string, string, string) error { return nil }}, smtptest.AuthMechanisms("SCRAM-SHA-256")}, "SCRAM-SHA-256 needs the Users table"},
 		{[]smtptest.Option{smtptest.Users(map[string]string{"a": "b"}), smtptest.AuthMechanisms("XOAUTH2")}, "XOAUTH2 needs Tokens or the Authenticate hook"},
 		{[]smtptest.Option{smtptest.Users(map[string]string{"a": "b"}), smtptest.AuthMechanisms("EXTERNAL")}, "EXTERNAL needs ClientCertAuth"},
-		{[]smtptest.Option{smtptest.Tokens(map[string]string{"a": ""})}, "empty user name or token"},
+		{[]smtptest.Option{smtptest.Tokens(map[string]string{"a": ""})}, "Tokens: empty user name or secret"},
 	} {
 		if _, err := smtptest.Start(tc.opts...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Start: %v, want %q", err, tc.want)

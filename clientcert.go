@@ -2,8 +2,6 @@ package smtptest
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -42,12 +40,8 @@ func ClientCertAuth() Option {
 // one for the process, made on first use. It is not the server's test
 // certificate, whose key usage is the server's.
 var testClientCA = sync.OnceValues(func() (clientCA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return clientCA{}, err
-	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
+	cert, key, err := makeCert(&x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{Organization: []string{"smtptest"}, CommonName: "smtptest test client CA"},
 		NotBefore:             now.Add(-time.Hour),
@@ -55,12 +49,7 @@ var testClientCA = sync.OnceValues(func() (clientCA, error) {
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return clientCA{}, err
-	}
-	cert, err := x509.ParseCertificate(der)
+	}, nil, nil)
 	return clientCA{cert, key}, err
 })
 
@@ -91,32 +80,23 @@ func (s *Server) ClientCertificate(name string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("smtptest: ClientCertificate: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("smtptest: ClientCertificate: %w", err)
-	}
 	clientCertSerial.Lock()
 	clientCertSerial.n++
 	serial := clientCertSerial.n + 1 // the CA is 1
 	clientCertSerial.Unlock()
 	now := time.Now()
-	tmpl := &x509.Certificate{
+	leaf, key, err := makeCert(&x509.Certificate{
 		SerialNumber: big.NewInt(serial),
 		Subject:      pkix.Name{CommonName: name},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	}, ca.cert, ca.key)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("smtptest: ClientCertificate: %w", err)
 	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("smtptest: ClientCertificate: %w", err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+	return tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // clientAuthConfig returns cfg asking for client certificates signed by

@@ -3,8 +3,6 @@ package smtptest
 import (
 	"bytes"
 	"crypto/subtle"
-	"errors"
-	"maps"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -21,17 +19,9 @@ import (
 // token belongs to. [Hooks] Authenticate, if set, decides instead, with
 // the token as the password. The token never reaches the transcript.
 func Tokens(tokens map[string]string) Option {
-	return optionFunc(func(c *config) error {
-		for user, token := range tokens {
-			if user == "" || token == "" {
-				return errors.New("smtptest: Tokens: empty user name or token")
-			}
-		}
-		c.tokens = maps.Clone(tokens)
-		if c.tokens == nil {
-			c.tokens = map[string]string{}
-		}
-		return nil
+	return optionFunc(func(c *config) (err error) {
+		c.tokens, err = accountTable("Tokens", tokens, false)
+		return err
 	})
 }
 
