@@ -255,3 +255,30 @@ func TestBounceRefusals(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBounce makes the DSN of a 1 KiB message and of a 1 MiB one.
+func BenchmarkBounce(b *testing.B) {
+	srv := smtptest.NewServer(b)
+	for _, size := range []int{1 << 10, 1 << 20} {
+		body := strings.Repeat(strings.Repeat("x", 76)+"\r\n", size/78)
+		c, err := smtp.Dial(srv.Addr())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.SendMail("app@shop.example", []string{"ann@example.org"}, strings.NewReader(dsnTestMessage+body)); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	msgs := srv.WaitForMessages(2, ioBound)
+	for i, name := range []string{"1KiB", "1MiB"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := srv.Bounce(msgs[i], smtptest.DeliveryStatus{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
