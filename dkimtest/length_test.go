@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/emersion/go-msgauth/dkim"
 )
@@ -46,6 +47,12 @@ func agree(t *testing.T, msg []byte, ks *Keys) int {
 		if _, ok := tags["l"]; ok {
 			continue
 		}
+		if lenientSpace(tags["b"]) || lenientSpace(tags["bh"]) {
+			// go-msgauth strips every Unicode space from b= and bh=
+			// (\v, \f, U+0085, U+00A0); RFC 6376 3.5 allows only FWS, so
+			// this package refuses them as not base64 (found by FuzzVerify).
+			continue
+		}
 		_, got := verifyOwn(fields, body, sigs[i], tags, ks)
 		if (want == nil) != (got == nil) || (want != nil && !errors.Is(got, want)) {
 			t.Errorf("signature %d: go-msgauth says %v, verifyOwn %v\nmessage %q", i, v.Err, got, msg)
@@ -59,6 +66,14 @@ func agree(t *testing.T, msg []byte, ks *Keys) int {
 // white space, case, empty lines, bare LF, repeated fields) with both key
 // types and both canonicalizations, for TestOwnVerifierAgreesWithGoMsgauth
 // and FuzzVerify's seeds.
+// lenientSpace reports whether s has a space that Unicode counts and RFC
+// 6376's FWS (SP, HTAB, CR, LF) does not.
+func lenientSpace(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) && r != ' ' && r != '\t' && r != '\r' && r != '\n'
+	})
+}
+
 func agreementCorpus(t testing.TB) ([][]byte, *Keys) {
 	rsa := keyOf(t, "example.com", "r", RSA)
 	ed := keyOf(t, "example.com", "e", Ed25519)
