@@ -132,4 +132,9 @@ func TestTagging(t *testing.T) {
 	if code != 200 || strings.Join(strings.Fields(body), "") != `["app"]` {
 		t.Errorf("GET /api/v1/tags: %d %s; want the AUTH user alone", code, body)
 	}
+	// The message's own summary says who authenticated and how (the UI
+	// shows "as app (PLAIN)").
+	if code, body := get(h, "GET", "/api/messages/1", nil, ""); code != 200 || !strings.Contains(body, `"auth_user": "app"`) || !strings.Contains(body, `"auth_mech": "PLAIN"`) {
+		t.Errorf("GET /api/messages/1: %d %s", code, body)
+	}
 }

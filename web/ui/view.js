@@ -60,7 +60,7 @@ export async function showMessage(id, onDelete) {
     el("dt", {}, "From"), el("dd", {}, header(m, "From") || `<${m.from}>`),
     el("dt", {}, "To"), el("dd", {}, header(m, "To") || m.to.join(", ")),
     el("dt", {}, "Envelope"), el("dd", {}, `<${m.from}> → ${m.to.map((t) => `<${t}>`).join(", ")}`),
-    el("dt", {}, "Received"), el("dd", {}, when(m.received), ` over conn ${m.conn}`, m.tls ? `, ${m.tls}` : "", m.auth_user ? `, as ${m.auth_user}` : ""),
+    el("dt", {}, "Received"), el("dd", {}, when(m.received), ` over conn ${m.conn}`, m.tls ? `, ${m.tls}` : "", m.auth_user ? `, as ${m.auth_user}${m.auth_mech ? ` (${m.auth_mech})` : ""}` : ""),
     el("dt", {}, "Size"), el("dd", {}, size(m.size)));
   const actions = el("div", { class: "actions" },
     el("a", { href: `api/messages/${id}/raw`, download: `${id}.eml` }, "Download .eml"),
