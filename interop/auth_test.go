@@ -1,6 +1,8 @@
 package interop
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,5 +107,34 @@ func TestCurlOAuth2Bearer(t *testing.T) {
 				"--mail-from", authUser, "--mail-rcpt", "rcpt@example.org", "--upload-file", msg)
 			checkAuthed(t, srv, mech)
 		})
+	}
+}
+
+// TestCurlExternal: curl logs in with its TLS client certificate (SASL
+// EXTERNAL over STARTTLS), made by Server.ClientCertificate.
+func TestCurlExternal(t *testing.T) {
+	curl := program(t, "curl", "curl")
+	srv := smtptest.NewServer(t, smtptest.ClientCertAuth(), smtptest.RequireAuth(), smtptest.AuthMechanisms("EXTERNAL"))
+	cert, err := srv.ClientCertificate("relay.example.com")
+	must(t, err)
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	must(t, err)
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"ca.pem":   srv.CertificatePEM(),
+		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
+		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}),
+		"msg.eml":  []byte("From: relay@example.com\r\nTo: rcpt@example.org\r\nSubject: curl EXTERNAL\r\n\r\nHello.\r\n"),
+	}
+	for name, data := range files {
+		must(t, os.WriteFile(filepath.Join(dir, name), data, 0o600))
+	}
+	run(t, curl, "--silent", "--show-error", "--url", "smtp://"+srv.Addr(), "--ssl-reqd",
+		"--cacert", filepath.Join(dir, "ca.pem"), "--cert", filepath.Join(dir, "cert.pem"), "--key", filepath.Join(dir, "key.pem"),
+		"--login-options", "AUTH=EXTERNAL", "--user", ":",
+		"--mail-from", "relay@example.com", "--mail-rcpt", "rcpt@example.org", "--upload-file", filepath.Join(dir, "msg.eml"))
+	m := srv.WaitForMessages(1, 20*time.Second)[0]
+	if m.AuthUser != "relay.example.com" || m.AuthMech != "EXTERNAL" || m.TLS == nil {
+		t.Errorf("AuthUser %q, AuthMech %q, TLS %v", m.AuthUser, m.AuthMech, m.TLS)
 	}
 }
