@@ -73,8 +73,8 @@ var (
 	errAuthRequired     = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 )
 
-// The SASL mechanisms the server speaks, in the order it offers them by
-// default.
+// The SASL mechanisms the server speaks, for [AuthMechanisms] and
+// [Message.AuthMech].
 const (
 	MechPlain       = "PLAIN"         // RFC 4616; the Users table or the Authenticate hook
 	MechLogin       = "LOGIN"         // draft-murchison-sasl-login; likewise
@@ -89,7 +89,7 @@ const (
 // this order, instead of those its options enable by themselves ([Users]
 // and the Authenticate hook: PLAIN and LOGIN; [Tokens]: XOAUTH2 and
 // OAUTHBEARER too; [ClientCertAuth]: EXTERNAL). A client that tries one
-// left out gets "504 5.5.4". Each needs what checks it: CRAM-MD5 and
+// left out gets "504 5.7.4". Each needs what checks it: CRAM-MD5 and
 // SCRAM-SHA-256 prove a password without sending it, so they need the
 // [Users] table (the hook never sees a password to check); XOAUTH2 and
 // OAUTHBEARER need [Tokens] or the Authenticate hook; EXTERNAL needs
