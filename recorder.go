@@ -277,10 +277,10 @@ func (s *Server) Rejections() []Rejection {
 	return slices.Clone(s.rejs)
 }
 
-// Reset forgets the messages, rejections and [Server.Notices] recorded so far, and the
-// transcripts of closed connections. The configuration, the open
-// connections and their transcripts, the faults and their counters, the
-// message IDs and [Server.Stats] go on.
+// Reset forgets the messages, rejections and [Server.Notices] recorded so
+// far, and the transcripts of closed connections. The configuration, the
+// open connections and their transcripts, the faults and their counters,
+// the message IDs and [Server.Stats] go on.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
