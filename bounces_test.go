@@ -2,7 +2,9 @@ package smtptest_test
 
 import (
 	"errors"
+	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +195,53 @@ func TestBouncesToSelf(t *testing.T) {
 	readReport(t, msgs[1].Data)
 	if n := srv.Notices(); len(n) != 1 {
 		t.Errorf("%d notices, want 1 (no bounce of the bounce)", len(n))
+	}
+}
+
+// lmtpBackend is a go-smtp backend that keeps what it is given: the
+// app's local delivery agent, listening on a Unix socket.
+type lmtpBackend struct{ got chan []byte }
+
+func (b lmtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return lmtpSession(b), nil }
+
+type lmtpSession lmtpBackend
+
+func (lmtpSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (lmtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s lmtpSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	s.got <- b
+	return err
+}
+func (lmtpSession) Reset()        {}
+func (lmtpSession) Logout() error { return nil }
+
+// TestNoticeSendLMTPUnix: SendLMTP takes a Unix socket's path.
+func TestNoticeSendLMTPUnix(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "lmtp.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := lmtpBackend{got: make(chan []byte, 1)}
+	ls := smtp.NewServer(be)
+	ls.LMTP = true
+	go ls.Serve(ln)
+	t.Cleanup(func() { ls.Close() })
+
+	srv := smtptest.NewServer(t)
+	sendWith(t, srv.Addr(), "app@shop.example", nil, dsnTestMessage, nil, "ann@example.org")
+	n, err := srv.Bounce(srv.WaitForMessages(1, ioBound)[0], smtptest.DeliveryStatus{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SendLMTP(t.Context(), sock); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-be.got:
+		readReport(t, got)
+	case <-time.After(ioBound):
+		t.Fatal("the LMTP server got nothing")
 	}
 }
