@@ -131,7 +131,7 @@ func TestCurlExternal(t *testing.T) {
 	}
 	run(t, curl, "--silent", "--show-error", "--url", "smtp://"+srv.Addr(), "--ssl-reqd",
 		"--cacert", filepath.Join(dir, "ca.pem"), "--cert", filepath.Join(dir, "cert.pem"), "--key", filepath.Join(dir, "key.pem"),
-		"--login-options", "AUTH=EXTERNAL", "--user", ":",
+		"--login-options", "AUTH=EXTERNAL",
 		"--mail-from", "relay@example.com", "--mail-rcpt", "rcpt@example.org", "--upload-file", filepath.Join(dir, "msg.eml"))
 	m := srv.WaitForMessages(1, 20*time.Second)[0]
 	if m.AuthUser != "relay.example.com" || m.AuthMech != "EXTERNAL" || m.TLS == nil {

@@ -13,7 +13,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,6 +62,7 @@ type config struct {
 	userFile                 string
 	startTLS, implicitTLS    bool
 	certOut, tlsCert, tlsKey string
+	clientCertOut            stringsFlag // -client-cert-out NAME:CERT:KEY
 	requireTLS               bool
 	users                    userFlag
 	tokens                   userFlag // -token name:token
@@ -144,6 +147,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.maxRejections, "max-rejections", 1000, "keep the last `n` refusals (0: no limit)")
 	fs.BoolVar(&c.startTLS, "starttls", false, "offer STARTTLS")
 	fs.BoolVar(&c.implicitTLS, "tls", false, "speak TLS from the first byte (as on port 465)")
+	fs.Var(&c.clientCertOut, "client-cert-out", "ask TLS clients for a certificate and offer AUTH EXTERNAL to those with one; write one for `name:certfile:keyfile` (PEM; the identity is name), signed by the test client CA the server trusts (repeatable; implies -starttls unless -tls)")
 	fs.StringVar(&c.certOut, "cert-out", "", "write the server's certificate, PEM, to `file` for clients to trust")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "use this certificate `file` (PEM) instead of the test certificate")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the private key `file` (PEM) of -tls-cert")
@@ -391,8 +395,34 @@ func startServer(c *config, out *printer, stderr io.Writer) (*smtptest.Server, i
 			return nil, 1
 		}
 	}
+	for _, spec := range c.clientCertOut {
+		if err := writeClientCert(srv, spec); err != nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "smtptest: -client-cert-out: %v\n", err)
+			return nil, 1
+		}
+	}
 	warnIfReachable(out, "-addr", srv.Addr())
 	return srv, 0
+}
+
+// writeClientCert writes the client certificate and key of
+// -client-cert-out name:certfile:keyfile, PEM; the key only its owner
+// may read.
+func writeClientCert(srv *smtptest.Server, spec string) error {
+	parts := strings.Split(spec, ":")
+	cert, err := srv.ClientCertificate(parts[0])
+	if err != nil {
+		return err
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(parts[1], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(parts[2], pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
 }
 
 // startAPI puts the -fault faults in force and serves the web side if
@@ -489,6 +519,14 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 	if c.implicitTLS {
 		opts = append(opts, smtptest.ImplicitTLS())
 	}
+	if len(c.clientCertOut) > 0 {
+		for _, spec := range c.clientCertOut {
+			if parts := strings.Split(spec, ":"); len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+				return nil, fmt.Errorf("-client-cert-out %q: want name:certfile:keyfile", spec)
+			}
+		}
+		opts = append(opts, smtptest.ClientCertAuth())
+	}
 	if c.requireTLS {
 		opts = append(opts, smtptest.RequireTLS())
 	}
@@ -515,8 +553,8 @@ func serverOptions(c *config) ([]smtptest.Option, error) {
 		opts = append(opts, smtptest.AuthMechanisms(mechs...))
 	}
 	if c.requireAuth {
-		if len(c.users) == 0 && len(c.tokens) == 0 {
-			return nil, errors.New("-require-auth needs at least one -user or -token")
+		if len(c.users) == 0 && len(c.tokens) == 0 && len(c.clientCertOut) == 0 {
+			return nil, errors.New("-require-auth needs at least one -user, -token or -client-cert-out")
 		}
 		opts = append(opts, smtptest.RequireAuth())
 	}

@@ -721,3 +721,75 @@ func TestMailpitEnvironment(t *testing.T) {
 		t.Errorf("MP_MAX_MESSAGES=many: %v %s", err, out)
 	}
 }
+
+// externalAuth is SASL EXTERNAL for net/smtp: the identity is the TLS
+// client certificate's.
+type externalAuth struct{}
+
+func (externalAuth) Start(*smtp.ServerInfo) (string, []byte, error) { return "EXTERNAL", nil, nil }
+func (externalAuth) Next(_ []byte, more bool) ([]byte, error) {
+	if more {
+		return []byte{}, nil // the empty response: the identity is the certificate's
+	}
+	return nil, nil
+}
+
+// TestClientCertOutFlag: -client-cert-out writes a certificate and key a
+// client logs in with (AUTH EXTERNAL over STARTTLS); the JSON output says
+// who and how.
+func TestClientCertOutFlag(t *testing.T) {
+	dir := t.TempDir()
+	ca, cert, key := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	p := start(t, "-json", "-cert-out", ca, "-client-cert-out", "relay.example.com:"+cert+":"+key, "-require-auth")
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the key file: %v %v", fi.Mode(), err)
+	}
+	caPEM, _ := os.ReadFile(ca)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	c, err := smtp.Dial(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.StartTLS(&tls.Config{RootCAs: roots, ServerName: "127.0.0.1", Certificates: []tls.Certificate{pair}}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, mechs := c.Extension("AUTH"); !ok || mechs != "EXTERNAL" {
+		t.Errorf("AUTH %q", mechs)
+	}
+	if err := c.Auth(externalAuth{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("relay@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("ann@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, msg)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	l := p.line()
+	for !strings.Contains(l, `"auth_user"`) {
+		l = p.line()
+	}
+	if !strings.Contains(l, `"auth_user":"relay.example.com"`) || !strings.Contains(l, `"auth_mech":"EXTERNAL"`) {
+		t.Errorf("line %q", l)
+	}
+	for _, bad := range [][]string{{"-client-cert-out", "relay"}, {"-client-cert-out", "a::k.pem"}} {
+		if code, stderr := runBad(t, bad...); code != 2 || !strings.Contains(stderr, "name:certfile:keyfile") {
+			t.Errorf("%v: %d %s", bad, code, stderr)
+		}
+	}
+}
