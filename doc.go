@@ -66,10 +66,23 @@
 // [StartTLS] and [ImplicitTLS] use one self-signed certificate per process
 // (for localhost, 127.0.0.1 and ::1); [Server.ClientTLSConfig] trusts it and
 // [Server.CertificatePEM] exports it. [Users] enables AUTH PLAIN and LOGIN;
-// [RequireTLS], [RequireAuth] and [AuthRequiresTLS] test clients that must
-// upgrade or log in. Each [Message] records [Message.AuthUser] and
+// [Tokens] XOAUTH2 and OAUTHBEARER; [AuthMechanisms] chooses among those and
+// CRAM-MD5 and SCRAM-SHA-256; [ClientCertAuth] offers EXTERNAL to a client
+// with a certificate from [Server.ClientCertificate]. [RequireTLS],
+// [RequireAuth] and [AuthRequiresTLS] test clients that must upgrade or log
+// in. Each [Message] records [Message.AuthUser], [Message.AuthMech] and
 // [Message.TLS]; the transcript shows TLS sessions in plain text with AUTH
 // secrets masked.
+//
+// # Behaving like a real receiver
+//
+// [Greylist], [RateLimit] and [StrictSync] refuse as Postgrey, Gmail's
+// throttling and Postfix's pipelining checks do, [LikePostfix] and
+// [LikeGmail] bundle them, and a [FakeClock] moves their time without a
+// sleep. Mail that was accepted can come back: [Server.Bounce] makes an RFC
+// 3464 DSN, [Server.Complain] an ARF feedback report, [Server.AutoReply] an
+// out-of-office reply, each a [Notice] to hand to the app or send to its
+// inbound server; [Bounces] bounces matching recipients by itself.
 //
 // # Judging what was sent
 //
