@@ -282,3 +282,22 @@ func BenchmarkBounce(b *testing.B) {
 		})
 	}
 }
+
+// TestBounceLeavesDataAlone: returning a message whose Data has spare
+// capacity and no final CRLF writes nothing into that capacity.
+func TestBounceLeavesDataAlone(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	data := make([]byte, 0, 4096)
+	data = append(data, "From: a@example.com\r\nSubject: x\r\n\r\nno final CRLF"...)
+	spare := data[len(data):cap(data)]
+	for i := range spare {
+		spare[i] = 'Z'
+	}
+	m := &smtptest.Message{Envelope: smtptest.Envelope{From: "a@example.com", To: []string{"b@example.org"}}, Data: data}
+	if _, err := srv.Bounce(m, smtptest.DeliveryStatus{}); err != nil {
+		t.Fatal(err)
+	}
+	if spare[0] != 'Z' || spare[1] != 'Z' {
+		t.Errorf("Bounce wrote into the message's spare capacity: %q", spare[:2])
+	}
+}

@@ -270,7 +270,9 @@ func returnedPart(m *Message, headersOnly bool) (reportPart, bool) {
 		h.Set("Content-Transfer-Encoding", "8bit")
 	}
 	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\r\n")) {
-		data = append(data, '\r', '\n')
+		// A full slice expression: data may be the message's own Data,
+		// whose spare capacity (if any) is not this call's to write.
+		data = append(data[:len(data):len(data)], '\r', '\n')
 	}
 	return reportPart{header: h, body: data}, eight
 }
